@@ -1,0 +1,32 @@
+# sertools: every target sets itself up first, so each works on a fresh machine.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PRESET  ?= default
+
+.PHONY: setup test demo lab bench clean
+
+setup: $(STAMP)
+
+# Re-install only when the dependency list changes (idempotent).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $(STAMP)
+
+test: setup
+	SERTOOLS_PRESET=quick $(BIN)/python -m pytest -q tests
+
+demo: setup
+	$(BIN)/sertools compare --preset $(PRESET) --seeds 3 --out results
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+bench: setup
+	$(BIN)/python -m sertools.bench
+
+clean:
+	rm -rf $(VENV) data/cache results

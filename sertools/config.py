@@ -1,0 +1,245 @@
+"""Configuration: one flat dataclass per stage, and the three presets.
+
+``CorpusConfig`` holds the knobs of the built-in simulation (sizes, emotion
+strength, face-voice agreement); ``TrainConfig`` holds features, model,
+optimisation and method knobs. Both are plain dataclasses with defaults that
+run (the ``default`` preset), in the spirit of nanoGPT's config: nothing is
+hidden behind a framework.
+
+Presets (DESIGN.md):
+
+- ``quick``: tests and CI, seconds per method.
+- ``default``: the classroom, each deep method within a minute on a 2-core CPU.
+- ``full``: closer to the paper's scale, meant for a GPU.
+
+``get_config("default", n_labeled=80, tau=0.9)`` returns both configs with the
+overrides applied and every value checked against its documented range.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+
+EMOTIONS = ("neutral", "happy", "sad", "angry")
+SENTIMENTS = ("negative", "neutral", "positive")
+
+
+@dataclass
+class CorpusConfig:
+    """Knobs of the built-in audio-visual corpus (``sertools.synth``)."""
+
+    seed: int = 0
+    classes: str = "emotion4"          # "emotion4" (IEMOCAP-like) or "sentiment3" (CH-SIMS-like)
+    sr: int = 16000
+    n_speakers_a: int = 24             # in-domain speakers (labeled pool, val, test)
+    n_speakers_b: int = 40             # out-of-domain speakers (unlabeled videos)
+    n_train: int = 640                 # labeled pool (domain A); the label budget picks from it
+    n_unlabeled: int = 1600            # unlabeled clips with video (domain B)
+    n_val: int = 240
+    n_test: int = 400
+    min_seconds: float = 1.2
+    max_seconds: float = 2.0
+    intensity_min: float = 0.5         # emotion intensity drawn uniformly in [min, max]
+    intensity_max: float = 1.0
+    face_voice_agreement: float = 0.7  # P(face emotion == voice emotion)
+    n_frames: int = 8                  # video frames per clip
+    face_size: int = 64                # pixels, square
+    n_face_images: int = 4000          # single-image expression set for the face teacher
+    n_face_identities: int = 200
+    snr_db_a: float = 20.0             # channel of domain A (studio-like)
+    snr_db_b: float = 12.0             # channel of domain B (in the wild)
+
+
+@dataclass
+class TrainConfig:
+    """Features, model, optimisation and method knobs (``sertools.train``)."""
+
+    seed: int = 0
+    device: str = "auto"               # auto: cuda, then mps, then cpu
+    # label budget: labeled clips per class taken from the labeled pool
+    n_labeled: int = 30
+    # features (sertools.audio)
+    features: str = "logmel"           # "logmel" or "stft"
+    n_fft: int = 400                   # 25 ms at 16 kHz
+    win_ms: float = 25.0
+    hop_ms: float = 10.0
+    n_mels: int = 40
+    # model (sertools.models.SpeechTransformer)
+    d_model: int = 64
+    n_heads: int = 4
+    n_layers: int = 2
+    dim_ff: int = 128
+    dropout: float = 0.1
+    subsample: int = 4                 # time subsampling of the conv front-end
+    # optimisation (sertools.train)
+    steps: int = 300
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    ema_eval: float = 0.0              # >0: evaluate an EMA of the weights (FixMatch uses 0.999)
+    eval_every: int = 50
+    specaugment: bool = True           # strong-style masks on the labeled batch too (the seed does)
+    # semi-supervised knobs (sertools.methods), shared names across methods
+    mu: int = 3                        # unlabeled batches per labeled batch
+    # None: each method's own published default (see its docstring)
+    tau: float | None = None           # confidence threshold
+    lambda_u: float | None = None      # weight of the unsupervised term
+    ramp: float = 0.3                  # ramp-up length as a fraction of training
+    ema_decay: float = 0.99            # mean teacher
+    te_alpha: float = 0.6              # temporal ensembling memory
+    # cross-modal knobs
+    face_teacher: str = "trained"      # "trained" (kit's MobileNet) or "fer2013"
+    aggregate: str = "mean"            # frame -> clip: mean, max, logit_mean, vote
+    temperature: float = 1.0           # DCMKT soft-target temperature
+    soft_targets: bool = True
+    alpha: float = 0.2                 # fusion_weighted: weight of the face view
+    epsilon: float = 0.5               # fusion_consistent: chance of keeping a disagreement
+    finetune_steps: int = 150          # dcmkt_finetune: steps on the labeled set
+
+
+PRESETS: dict[str, dict[str, dict]] = {
+    "quick": {
+        "corpus": dict(n_speakers_a=12, n_speakers_b=16, n_train=160, n_unlabeled=240,
+                       n_val=80, n_test=120, n_face_images=800, n_face_identities=60,
+                       n_frames=6, min_seconds=1.0, max_seconds=1.4),
+        "train": dict(n_labeled=20, steps=60, eval_every=20, d_model=32, dim_ff=64,
+                      n_layers=1, batch_size=16, mu=2, finetune_steps=30),
+    },
+    "default": {"corpus": {}, "train": {}},
+    "full": {
+        "corpus": dict(n_speakers_a=60, n_speakers_b=200, n_train=2400, n_unlabeled=12000,
+                       n_val=800, n_test=1200, n_face_images=20000, n_face_identities=800,
+                       n_frames=16, min_seconds=1.5, max_seconds=4.0),
+        "train": dict(n_labeled=150, steps=4000, eval_every=250, d_model=128, dim_ff=512,
+                      n_layers=4, batch_size=64, mu=7, n_mels=80, finetune_steps=1000),
+    },
+}
+
+# Documented ranges: (low, high) inclusive, or a tuple of allowed values.
+RANGES: dict[str, tuple] = {
+    "classes": ("emotion4", "sentiment3"),
+    "sr": (8000, 48000),
+    "n_speakers_a": (4, 10_000), "n_speakers_b": (2, 100_000),
+    "n_train": (8, 1_000_000), "n_unlabeled": (0, 10_000_000),
+    "n_val": (4, 1_000_000), "n_test": (4, 1_000_000),
+    "min_seconds": (0.3, 30.0), "max_seconds": (0.3, 30.0),
+    "intensity_min": (0.0, 1.0), "intensity_max": (0.0, 1.0),
+    "face_voice_agreement": (0.0, 1.0),
+    "n_frames": (1, 256), "face_size": (32, 256),
+    "n_face_images": (0, 10_000_000), "n_face_identities": (2, 1_000_000),
+    "snr_db_a": (-10.0, 80.0), "snr_db_b": (-10.0, 80.0),
+    "device": ("auto", "cpu", "cuda", "mps"),
+    "n_labeled": (1, 1_000_000),
+    "features": ("logmel", "stft"),
+    "n_fft": (64, 8192), "win_ms": (5.0, 200.0), "hop_ms": (1.0, 100.0), "n_mels": (8, 256),
+    "d_model": (8, 2048), "n_heads": (1, 64), "n_layers": (1, 48), "dim_ff": (8, 8192),
+    "dropout": (0.0, 0.9), "subsample": (1, 16),
+    "steps": (1, 10_000_000), "batch_size": (1, 65_536), "lr": (1e-7, 10.0),
+    "weight_decay": (0.0, 1.0), "ema_eval": (0.0, 0.99999), "eval_every": (1, 10_000_000),
+    "mu": (1, 64), "tau": (0.0, 1.0), "lambda_u": (0.0, 1000.0), "ramp": (0.0, 1.0),
+    "ema_decay": (0.0, 0.99999), "te_alpha": (0.0, 0.999),
+    "face_teacher": ("trained", "fer2013"),
+    "aggregate": ("mean", "max", "logit_mean", "vote"),
+    "temperature": (0.01, 100.0), "alpha": (0.0, 1.0), "epsilon": (0.0, 1.0),
+    "finetune_steps": (0, 10_000_000),
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value that is unknown or out of its documented range."""
+
+
+def check_value(key: str, value):
+    """Raise ConfigError naming ``key``, its value and its range if out of range."""
+    rng = RANGES.get(key)
+    if rng is None or value is None:
+        return
+    if isinstance(rng[0], str):
+        if value not in rng:
+            raise ConfigError(f"{key}={value!r} is not allowed; choose one of {', '.join(rng)}")
+    elif not (rng[0] <= value <= rng[1]):
+        raise ConfigError(f"{key}={value!r} is out of range; allowed range is [{rng[0]}, {rng[1]}]")
+
+
+def validate(cfg) -> None:
+    for f in dataclasses.fields(cfg):
+        check_value(f.name, getattr(cfg, f.name))
+    if isinstance(cfg, CorpusConfig):
+        if cfg.min_seconds > cfg.max_seconds:
+            raise ConfigError(f"min_seconds={cfg.min_seconds} must not exceed max_seconds={cfg.max_seconds}")
+        if cfg.intensity_min > cfg.intensity_max:
+            raise ConfigError(f"intensity_min={cfg.intensity_min} must not exceed intensity_max={cfg.intensity_max}")
+    if isinstance(cfg, TrainConfig) and cfg.d_model % cfg.n_heads:
+        raise ConfigError(f"d_model={cfg.d_model} must be divisible by n_heads={cfg.n_heads}")
+
+
+def _coerce(cfg, key: str, value):
+    """Turn a command-line string into the field's type (bool, int, float, str)."""
+    current = getattr(cfg, key)
+    if not isinstance(value, str) or isinstance(current, str):
+        return value
+    if current is None:  # an optional number
+        try:
+            return None if value.lower() == "none" else float(value)
+        except ValueError:
+            raise ConfigError(f"{key}={value!r}: expected a number or none") from None
+    try:
+        if isinstance(current, bool):
+            if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError
+            return value.lower() in ("1", "true", "yes")
+        return type(current)(value)
+    except ValueError:
+        raise ConfigError(f"{key}={value!r}: expected a {type(current).__name__}") from None
+
+
+def default_preset() -> str:
+    """The preset named by the environment variable SERTOOLS_PRESET, else ``default``."""
+    return os.environ.get("SERTOOLS_PRESET", "default")
+
+
+def get_config(preset: str | None = None, **overrides) -> tuple[CorpusConfig, TrainConfig]:
+    """Both configs of a preset, with ``overrides`` (any field of either) applied.
+
+    A key that belongs to both (``seed``) sets both. Unknown keys and values
+    out of range raise ``ConfigError`` naming the key and the allowed range.
+    """
+    preset = preset or default_preset()
+    if preset not in PRESETS:
+        raise ConfigError(f"preset={preset!r} is not known; choose one of {', '.join(PRESETS)}")
+    corpus = CorpusConfig(**PRESETS[preset]["corpus"])
+    train = TrainConfig(**PRESETS[preset]["train"])
+    for key, value in overrides.items():
+        targets = [c for c in (corpus, train) if hasattr(c, key)]
+        if not targets:
+            known = sorted({f.name for c in (corpus, train) for f in dataclasses.fields(c)})
+            raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(known)}")
+        for c in targets:
+            setattr(c, key, _coerce(c, key, value))
+    validate(corpus)
+    validate(train)
+    return corpus, train
+
+
+def parse_sets(pairs: list[str] | None) -> dict:
+    """``["tau=0.9", "mu=2"]`` -> ``{"tau": "0.9", "mu": "2"}`` (types are coerced later)."""
+    out = {}
+    for p in pairs or []:
+        if "=" not in p:
+            raise ConfigError(f"--set expects key=value, got {p!r}")
+        k, v = p.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def config_hash(*cfgs, extra: dict | None = None) -> str:
+    """A short stable hash of configs (and extras), for cache keys and run ids."""
+    blob = json.dumps([dataclasses.asdict(c) for c in cfgs] + [extra or {}], sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def class_names(classes: str) -> tuple[str, ...]:
+    return EMOTIONS if classes == "emotion4" else SENTIMENTS

@@ -1,0 +1,112 @@
+"""The models: the speech Transformer (student) and the face teacher.
+
+``SpeechTransformer`` follows the seed (KBS 2021): spectral frames go
+through a small front-end, get a positional encoding, pass a Transformer
+encoder, and are mean-pooled over time (padding excluded) into one vector per
+clip, which a linear head classifies. ``embed(x)`` returns that pooled
+vector, the clip embedding the lessons plot with t-SNE/UMAP.
+
+``face_model`` builds the face-expression teacher, a MobileNetV3 from timm
+(Howard et al. 2019), as the seed's teacher was a MobileNet; it is randomly
+initialised (nothing is downloaded) and trained on the built-in face set.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .audio import Padded
+
+
+class PositionalEncoding(nn.Module):
+    """Sinusoidal position code (Vaswani et al. 2017) added to the frames."""
+
+    def __init__(self, d_model: int, max_len: int = 4096):
+        super().__init__()
+        pos = torch.arange(max_len)[:, None]
+        div = torch.exp(torch.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
+        pe = torch.zeros(max_len, d_model)
+        pe[:, 0::2], pe[:, 1::2] = torch.sin(pos * div), torch.cos(pos * div)
+        self.register_buffer("pe", pe, persistent=False)
+
+    def forward(self, x):
+        return x + self.pe[: x.shape[1]]
+
+
+class ConvFrontEnd(nn.Module):
+    """Frames (B, T, F) -> (B, T / subsample, d_model) with strided 1-D convolutions.
+
+    Each stride-2 convolution halves the frame rate: attention costs T^2,
+    so subsampling by 4 makes the encoder about 16 times cheaper.
+    """
+
+    def __init__(self, n_in: int, d_model: int, subsample: int = 4):
+        super().__init__()
+        n_halvings = int(round(math.log2(subsample))) if subsample > 1 else 0
+        chans = [n_in] + [d_model] * (n_halvings + 1)
+        self.convs = nn.ModuleList(
+            nn.Conv1d(chans[i], chans[i + 1], 3, stride=2 if i < n_halvings else 1, padding=1)
+            for i in range(n_halvings + 1))
+
+    def forward(self, x, mask):
+        h = x.transpose(1, 2)
+        for i, conv in enumerate(self.convs):
+            h = conv(h * mask[:, None, :])  # zero the padding so it never leaks into real frames
+            if conv.stride[0] == 2:
+                mask = mask[:, ::2]
+            if i < len(self.convs) - 1:
+                h = nn.functional.gelu(h)
+        return h.transpose(1, 2), mask
+
+
+class SpeechTransformer(nn.Module):
+    """Transformer encoder over spectral frames with masked mean pooling.
+
+    Parameters
+    ----------
+    n_in : features per frame (n_mels, or STFT bins)
+    n_classes : emotion classes
+    d_model, n_heads, n_layers, dim_ff, dropout : encoder sizes
+    subsample : time subsampling of the front-end (1, 2, 4, 8)
+
+    ``forward`` takes a ``Padded`` batch (or a plain (B, T, F) tensor, all
+    frames real) and returns logits (B, n_classes).
+    """
+
+    def __init__(self, n_in, n_classes, d_model=64, n_heads=4, n_layers=2, dim_ff=128,
+                 dropout=0.1, subsample=4):
+        super().__init__()
+        self.front = ConvFrontEnd(n_in, d_model, subsample)
+        self.pos = PositionalEncoding(d_model)
+        layer = nn.TransformerEncoderLayer(d_model, n_heads, dim_ff, dropout, batch_first=True,
+                                           norm_first=True, activation="gelu")
+        self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d_model)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(d_model, n_classes)
+
+    def embed(self, batch) -> torch.Tensor:
+        """The clip embedding: encoder output mean-pooled over real frames."""
+        x, mask = (batch.x, batch.mask) if isinstance(batch, Padded) else \
+            (batch, torch.ones(batch.shape[:2], dtype=torch.bool, device=batch.device))
+        h, mask = self.front(x, mask)
+        h = self.encoder(self.pos(h), src_key_padding_mask=~mask)
+        m = mask[..., None].to(h.dtype)
+        return self.norm((h * m).sum(1) / m.sum(1).clamp_min(1.0))
+
+    def forward(self, batch) -> torch.Tensor:
+        return self.head(self.drop(self.embed(batch)))
+
+
+def speech_model(n_in: int, n_classes: int, tcfg) -> SpeechTransformer:
+    """The speech Transformer with the sizes of a ``TrainConfig``."""
+    return SpeechTransformer(n_in, n_classes, tcfg.d_model, tcfg.n_heads, tcfg.n_layers,
+                             tcfg.dim_ff, tcfg.dropout, tcfg.subsample)
+
+
+def face_model(n_classes: int, name: str = "mobilenetv3_small_050") -> nn.Module:
+    """A randomly initialised timm MobileNetV3 for face expressions (RGB input)."""
+    import timm
+    return timm.create_model(name, pretrained=False, num_classes=n_classes)

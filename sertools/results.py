@@ -1,0 +1,175 @@
+"""The results store and the comparison table in the paper's form.
+
+Every run is stored as a folder ``runs/<method>-<hash>/`` holding its record
+(configuration, seed, history, metrics, timings, kit version). The hash
+covers everything that decides the result (corpus, both configs, the method
+and its seed, the kit's version), so asking again for the same run returns
+the stored one instead of training again. A run is written to a temporary
+folder and renamed when complete: interrupting a comparison loses only the
+run in progress, never a finished one.
+
+``compare`` runs methods over seeds and writes ``results.csv`` (one row per
+method: method, f1, f1_std, wa, wa_std, ua, ua_std, seconds; percent) and
+``results.md``, laid out like the seed's Table 3 (KBS 2021): groups
+Supervised, Semi-supervised, Direct cross-modal transfer, SSL and CMKT.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import __version__
+from .config import config_hash, get_config
+from .train import RunRecord
+
+CLASSIC_GROUP = "Classic (handcrafted features)"
+COLUMNS = ["method", "f1", "f1_std", "wa", "wa_std", "ua", "ua_std", "seconds"]
+
+
+def _groups() -> dict:
+    from .methods import GROUPS
+    from .classic import CLASSIC_METHODS
+    return {**GROUPS, CLASSIC_GROUP: list(CLASSIC_METHODS)}
+
+
+def all_methods() -> list[str]:
+    return [m for ms in _groups().values() for m in ms]
+
+
+class RunStore:
+    """A folder of finished runs, looked up by (method, corpus, configs, seed)."""
+
+    def __init__(self, root="results"):
+        self.root = Path(root)
+
+    def key(self, method: str, corpus: str, preset: str | None, overrides: dict) -> str:
+        ccfg, tcfg = get_config(preset, **overrides)
+        return f"{method}-" + config_hash(ccfg, tcfg, extra={"method": method, "corpus": corpus,
+                                                              "version": __version__})
+
+    def path(self, key: str) -> Path:
+        return self.root / "runs" / key
+
+    def get(self, key: str) -> RunRecord | None:
+        p = self.path(key)
+        return RunRecord.load(p) if (p / "record.json").exists() else None
+
+    def put(self, key: str, record: RunRecord) -> Path:
+        """Store atomically: write a temporary folder, then rename it into place."""
+        final = self.path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
+        try:
+            record.config["version"] = __version__
+            record.state_dict = None  # the store keeps results; weights stay in memory
+            record.save(tmp)
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(tmp, final)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+        return final
+
+    def run(self, method: str, seed: int = 0, preset: str | None = None, corpus: str = "builtin",
+            rerun: bool = False, progress: bool = True, **overrides) -> RunRecord:
+        """The stored run if there is one (unless ``rerun``), else train, store and return it."""
+        overrides = {**overrides, "seed": seed}
+        key = self.key(method, corpus, preset, overrides)
+        if not rerun and (rec := self.get(key)) is not None:
+            return rec
+        rec = run_any(method, preset=preset, corpus=corpus, progress=progress, **overrides)
+        self.put(key, rec)
+        return rec
+
+    def records(self) -> list[RunRecord]:
+        return [RunRecord.load(p) for p in sorted((self.root / "runs").glob("*")) if (p / "record.json").exists()]
+
+
+def run_any(method: str, **kw) -> RunRecord:
+    """A deep method through ``experiment.run``, a classic one through ``classic.run``."""
+    from .classic import CLASSIC_METHODS
+    if method in CLASSIC_METHODS:
+        from .classic import run as classic_run
+        return classic_run(method, **kw)
+    from .experiment import run
+    return run(method, **kw)
+
+
+def summarize(records_by_method: dict[str, list[RunRecord]]) -> pd.DataFrame:
+    """Mean and standard deviation over seeds, one row per method (percent)."""
+    rows = []
+    for m, recs in records_by_method.items():
+        row = {"method": m}
+        for k in ("f1", "wa", "ua", "macro_f1"):
+            v = np.array([r.metrics[k] for r in recs], float)
+            row[k], row[f"{k}_std"] = v.mean(), (v.std(ddof=1) if len(v) > 1 else 0.0)
+        row["seconds"] = float(np.mean([r.seconds for r in recs]))
+        row["seeds"] = len(recs)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table_markdown(df: pd.DataFrame, title: str = "") -> str:
+    """The comparison as the seed's Table 3: grouped rows, F1 / WA / UA as mean ± std."""
+    lines = [f"**{title}**", ""] if title else []
+    lines += ["| group | method | F1 (%) | WA (%) | UA (%) | s / run |", "|---|---|---|---|---|---|"]
+    by = df.set_index("method")
+    base = by.loc["supervised", "ua"] if "supervised" in by.index else None
+    for group, methods in _groups().items():
+        for m in methods:
+            if m not in by.index:
+                continue
+            r = by.loc[m]
+            cell = lambda k: f"{r[k]:.2f} ± {r[k + '_std']:.2f}"  # noqa: E731
+            flag = "" if base is None or m == "supervised" else (" ▲" if r["ua"] > base else " ▼")
+            lines.append(f"| {group} | {m} | {cell('f1')} | {cell('wa')} | {cell('ua')}{flag} | {r['seconds']:.1f} |")
+    if base is not None:
+        lines += ["", "▲ / ▼: mean UA above / below the supervised baseline on the same splits and seeds."]
+    return "\n".join(lines)
+
+
+def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None = None,
+            corpus: str = "builtin", out="results", rerun: bool = False, plots: bool = True,
+            progress: bool = True, **overrides) -> pd.DataFrame:
+    """Run (or reuse) every method for ``seeds`` seeds; write the table and plots to ``out``.
+
+    Returns the summary DataFrame (the content of results.csv). A failing
+    run is reported and skipped; the runs finished before it stay stored.
+    """
+    methods = methods or all_methods()
+    unknown = [m for m in methods if m not in all_methods()]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(all_methods())}")
+    out = Path(out)
+    store = RunStore(out)
+    done: dict[str, list[RunRecord]] = {}
+    failures = []
+    t0 = time.perf_counter()
+    jobs = [(m, s) for m in methods for s in range(seeds)]
+    for m, s in tqdm(jobs, desc="compare", disable=not progress):
+        try:
+            done.setdefault(m, []).append(store.run(m, seed=s, preset=preset, corpus=corpus, rerun=rerun,
+                                                    progress=progress, **overrides))
+        except Exception as e:  # keep going: one broken method must not cost the others
+            failures.append(f"{m} (seed {s}): {type(e).__name__}: {e}")
+            print(f"! {failures[-1]}")
+    done = {m: r for m, r in done.items() if r}
+    df = summarize(done)
+    out.mkdir(parents=True, exist_ok=True)
+    df[COLUMNS + ["macro_f1", "macro_f1_std", "seeds"]].to_csv(out / "results.csv", index=False, float_format="%.2f")
+    title = f"corpus {corpus}, preset {preset or 'default'}, {seeds} seed(s), wall time {time.perf_counter() - t0:.0f} s"
+    (out / "results.md").write_text(table_markdown(df, title) + "\n")
+    if plots and len(df):
+        from . import viz
+        viz.save_comparison_plots(done, out)
+    if failures:
+        (out / "failures.txt").write_text("\n".join(failures) + "\n")
+    return df

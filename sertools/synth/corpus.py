@@ -1,0 +1,217 @@
+"""The built-in audio-visual corpus: speakers, clips, splits and domains.
+
+The layout mirrors the seed's experiments (KBS 2021): a small labeled set of
+in-domain speech (like CH-SIMS or IEMOCAP), a large set of unlabeled talking
+videos from another domain (other speakers, another microphone and room,
+like iQIYI-VID or EmoVoxCeleb), and speaker-disjoint validation and test
+sets. A separate set of single face images with expression labels stands in
+for the face datasets the face teacher is trained on.
+
+The label of a clip is the emotion of its voice. The face of the same clip
+shows the same emotion only with probability ``face_voice_agreement``;
+otherwise it shows another one, mostly neutral or the class of the same
+arousal (a polite smile over an angry voice, a still face over a sad one;
+emotion-cues.md, "Why the two views disagree"). The face's emotion is kept
+in the table as hidden ground truth for the lessons.
+
+Generation is deterministic for a seed (every clip has its own random
+stream, so the result does not depend on the number of worker processes)
+and is cached on disk keyed by the configuration.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..cache import cache_dir, load_arrays, save_arrays
+from ..clips import Clips
+from ..config import EMOTIONS, CorpusConfig, class_names, config_hash, validate
+from . import face as facegen
+from . import voice as voicegen
+
+# Share of each voice emotion (mildly unbalanced, like IEMOCAP, so WA != UA).
+CLASS_PROBS = {"neutral": 0.34, "happy": 0.22, "sad": 0.22, "angry": 0.22}
+# When the face disagrees with the voice, what it shows instead: mostly
+# neutral or the emotion of the same arousal.
+FACE_WHEN_DISAGREE = {
+    "neutral": {"sad": 0.45, "happy": 0.35, "angry": 0.20},
+    "happy": {"neutral": 0.50, "angry": 0.30, "sad": 0.20},
+    "sad": {"neutral": 0.65, "happy": 0.15, "angry": 0.20},
+    "angry": {"neutral": 0.40, "happy": 0.40, "sad": 0.20},
+}
+TO_SENTIMENT = {"neutral": "neutral", "happy": "positive", "sad": "negative", "angry": "negative"}
+
+
+def label_of(emotion: str, classes: str) -> int:
+    """Class index of a voice/face emotion under the corpus's class set."""
+    names = class_names(classes)
+    return names.index(emotion if classes == "emotion4" else TO_SENTIMENT[emotion])
+
+
+def face_emotion(voice_emotion: str, agreement: float, rng) -> str:
+    """Draw the emotion the face shows, given the voice's (see module doc)."""
+    if rng.random() < agreement:
+        return voice_emotion
+    alt = FACE_WHEN_DISAGREE[voice_emotion]
+    return str(rng.choice(list(alt), p=list(alt.values())))
+
+
+def _channel(domain: str, cfg: CorpusConfig, rng) -> voicegen.Channel:
+    """Domain A: a quiet studio; domain B: noisier, more coloured, reverberant."""
+    if domain == "A":
+        return voicegen.Channel(snr_db=cfg.snr_db_a + rng.uniform(-3, 3), colour=rng.uniform(0, 1),
+                                gain_db=rng.uniform(-3, 3), rt60=rng.uniform(0.0, 0.15))
+    return voicegen.Channel(snr_db=cfg.snr_db_b + rng.uniform(-5, 5), colour=rng.uniform(0.5, 2.0),
+                            gain_db=rng.uniform(-10, 6), rt60=rng.uniform(0.1, 0.5))
+
+
+def frame_loudness(envelope: np.ndarray, n_frames: int) -> np.ndarray:
+    """The voice's loudness per video frame, in [0, 1]: the mouth follows it."""
+    parts = np.array_split(envelope, n_frames)
+    return np.clip(np.array([p.mean() for p in parts]) / (envelope.max() + 1e-9) * 1.3, 0, 1)
+
+
+def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: str,
+              emotion: str, intensity: float, rng, channel=None, video: bool = True):
+    """One clip: (wave, frames or None, face emotion)."""
+    duration = rng.uniform(cfg.min_seconds, cfg.max_seconds)
+    wave, env = voicegen.synthesize(emotion, intensity, speaker, duration, rng, cfg.sr)
+    wave = voicegen.apply_channel(wave, channel or _channel(domain, cfg, rng), rng, cfg.sr)
+    f_emotion = face_emotion(emotion, cfg.face_voice_agreement, rng)
+    frames = None
+    if video:
+        f_int = float(np.clip(intensity + rng.normal(0, 0.15), 0.2, 1.0))
+        frames = facegen.talking_video(identity, f_emotion, f_int, frame_loudness(env, cfg.n_frames),
+                                       rng, size=cfg.face_size)
+    return wave, frames, f_emotion
+
+
+def _plan(cfg: CorpusConfig) -> pd.DataFrame:
+    """Who says what in which split: the corpus table before any sound."""
+    rng = np.random.default_rng([cfg.seed, 1])
+    n_a = cfg.n_speakers_a
+    order = rng.permutation(n_a)
+    n_val_spk = max(1, round(0.2 * n_a))
+    n_test_spk = max(1, round(0.2 * n_a))
+    spk = {"val": order[:n_val_spk], "test": order[n_val_spk:n_val_spk + n_test_spk],
+           "train": order[n_val_spk + n_test_spk:]}
+    rows = []
+    emotions, probs = list(CLASS_PROBS), list(CLASS_PROBS.values())
+    for split, n in (("train", cfg.n_train), ("unlabeled", cfg.n_unlabeled), ("val", cfg.n_val), ("test", cfg.n_test)):
+        if split == "unlabeled":
+            speakers = [f"B{j:03d}" for j in rng.integers(0, cfg.n_speakers_b, n)]
+        else:
+            speakers = [f"A{j:03d}" for j in rng.choice(spk[split], n)]
+        for s in speakers:
+            rows.append(dict(split=split, speaker=s, domain=s[0],
+                             emotion=str(rng.choice(emotions, p=probs)),
+                             intensity=float(rng.uniform(cfg.intensity_min, cfg.intensity_max))))
+    t = pd.DataFrame(rows)
+    t.insert(0, "clip_id", [f"clip{i:05d}" for i in range(len(t))])
+    return t
+
+
+def _speakers(cfg: CorpusConfig, table: pd.DataFrame):
+    out = {}
+    for s in sorted(set(table["speaker"])):
+        rng = np.random.default_rng([cfg.seed, 2, int(s[1:]), ord(s[0])])
+        out[s] = (voicegen.random_speaker(rng, s), facegen.random_identity(rng),
+                  _channel(s[0], cfg, rng))  # domain A keeps one session channel per speaker
+    return out
+
+
+def _generate_rows(cfg: CorpusConfig, table: pd.DataFrame, rows: np.ndarray, people: dict):
+    out = []
+    for i in rows:
+        r = table.iloc[i]
+        spk, ident, chan = people[r.speaker]
+        rng = np.random.default_rng([cfg.seed, 3, int(i)])
+        out.append(make_clip(cfg, spk, ident, r.domain, r.emotion, r.intensity, rng,
+                             channel=chan if r.domain == "A" else None))
+    return out
+
+
+def generate(cfg: CorpusConfig, n_jobs: int = 2, progress: bool = True) -> Clips:
+    """Generate the corpus (no cache). Prefer ``builtin_corpus`` which caches."""
+    validate(cfg)
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    table = _plan(cfg)
+    people = _speakers(cfg, table)
+    chunks = np.array_split(np.arange(len(table)), max(1, len(table) // 100))
+    it = tqdm(chunks, desc="generating corpus", disable=not progress, leave=False)
+    parts = Parallel(n_jobs=n_jobs)(delayed(_generate_rows)(cfg, table, c, people) for c in it) \
+        if n_jobs > 1 else [_generate_rows(cfg, table, c, people) for c in it]
+    clips = [c for p in parts for c in p]
+    table["face_emotion"] = [c[2] for c in clips]
+    table["label"] = [label_of(e, cfg.classes) for e in table["emotion"]]
+    table["face_label"] = [label_of(e, cfg.classes) for e in table["face_emotion"]]
+    return Clips(waves=[c[0] for c in clips], frames=[c[1] for c in clips], table=table,
+                 classes=class_names(cfg.classes), sr=cfg.sr, name="builtin",
+                 meta={"config": cfg, "people": people})
+
+
+def builtin_corpus(cfg: CorpusConfig, progress: bool = True, refresh: bool = False) -> Clips:
+    """The built-in corpus for ``cfg``, from the cache when it was made before."""
+    path = cache_dir() / f"corpus-{config_hash(cfg)}.npz"
+    if path.exists() and not refresh:
+        z = load_arrays(path)
+        ends = np.cumsum(z["lengths"])
+        waves = np.split(z["audio"], ends[:-1])
+        table = pd.DataFrame({k[4:]: z[k] for k in z if k.startswith("col_")})
+        for c in ("clip_id", "split", "speaker", "domain", "emotion", "face_emotion"):
+            table[c] = table[c].astype(str)
+        return Clips(waves=waves, frames=list(z["frames"]), table=table[list(z["columns"])],
+                     classes=class_names(cfg.classes), sr=cfg.sr, name="builtin", meta={"config": cfg})
+    t0 = time.perf_counter()
+    clips = generate(cfg, progress=progress)
+    clips.meta["seconds"] = time.perf_counter() - t0
+    cols = {f"col_{c}": clips.table[c].to_numpy() for c in clips.table.columns}
+    for c in list(cols):
+        if cols[c].dtype == object:
+            cols[c] = cols[c].astype(str)
+    save_arrays(path, audio=np.concatenate(clips.waves), lengths=np.array([len(w) for w in clips.waves]),
+                frames=np.stack(clips.frames), columns=np.array(list(clips.table.columns)), **cols)
+    return clips
+
+
+def face_image_set(cfg: CorpusConfig, refresh: bool = False):
+    """The single-image expression set for training the face teacher.
+
+    Returns images (n, size, size, 3) uint8, labels (class indices of the
+    corpus's class set) and identity ids; identities are drawn apart from
+    the corpus's speakers, like a separate face dataset (FER2013, RAF-DB).
+    """
+    path = cache_dir() / f"faces-{config_hash(cfg)}.npz"
+    if path.exists() and not refresh:
+        z = load_arrays(path)
+        return z["images"], z["labels"], z["identity"]
+    rng = np.random.default_rng([cfg.seed, 4])
+    images, emo_idx, identity = facegen.face_image_set(cfg.n_face_images, cfg.n_face_identities,
+                                                       list(EMOTIONS), rng, size=cfg.face_size)
+    labels = np.array([label_of(EMOTIONS[i], cfg.classes) for i in emo_idx])
+    save_arrays(path, images=images, labels=labels, identity=identity)
+    return images, labels, identity
+
+
+def demo_clip(emotion: str = "happy", intensity: float = 1.0, sex: str = "f", snr_db: float = 25.0,
+              seed: int = 0, seconds: float = 1.6, n_frames: int = 12, size: int = 64):
+    """One clip from chosen knobs, for the corpus lesson's widget.
+
+    Returns (wave, frames, sr). The face shows the same emotion as the voice.
+    """
+    if emotion not in voicegen.VOICE_CUES:
+        raise ValueError(f"emotion={emotion!r} is not known; choose one of {', '.join(voicegen.VOICE_CUES)}")
+    rng = np.random.default_rng(seed)
+    spk = voicegen.random_speaker(rng, "demo")
+    while spk.sex != sex:
+        spk = voicegen.random_speaker(rng, "demo")
+    spk.expressivity = 1.0
+    wave, env = voicegen.synthesize(emotion, intensity, spk, seconds, rng)
+    wave = voicegen.apply_channel(wave, voicegen.Channel(snr_db=snr_db, colour=1.0), rng)
+    frames = facegen.talking_video(facegen.random_identity(rng), emotion, intensity,
+                                   frame_loudness(env, n_frames), rng, size=size)
+    return wave, frames, 16000

@@ -1,0 +1,265 @@
+"""A source-filter speech synthesizer with emotional prosody.
+
+Speech is a sound source filtered by the vocal tract (Fant 1960). Here the
+source is a glottal pulse train that follows an F0 contour, with cycle-to-
+cycle irregularity (jitter in period, shimmer in amplitude), a spectral tilt
+(how fast the source's harmonics fall off, in dB per octave) and aspiration
+noise (breathiness). The filter is a set of vowel formant resonators
+(Peterson & Barney 1952), scaled by the speaker's vocal-tract factor.
+Consonant-like noise bursts open each syllable; syllables follow each other
+at the speaking rate.
+
+Emotion changes the prosody and the voice quality, in the directions and
+rough sizes reported by Murray & Arnott (1993), Banse & Scherer (1996) and
+Juslin & Laukka (2003); the table ``VOICE_CUES`` holds the values from
+``shared/design/emotion-cues.md``. An ``intensity`` in [0, 1], multiplied by
+the speaker's own expressivity, moves every cue linearly from neutral
+towards the emotion's full value. Arousal (angry and happy against sad) is
+carried by pitch, loudness and rate, and is easy to hear; valence (happy
+against angry) differs mainly in contour shape and spectral tilt, and is the
+hard pair, as in real speech.
+
+The words are not real: vowels and consonant bursts follow each other at
+random, like a language the listener does not know.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import fft, signal
+from scipy.ndimage import uniform_filter1d
+
+# Full-intensity cue values (emotion-cues.md, "Suggested starting values").
+# f0: mean F0 factor; range_st: std of the contour in semitones; level_db:
+# loudness change; rate: syllables per second; tilt: source spectral tilt in
+# dB/octave; jitter: period irregularity in %; breath: aspiration noise
+# ratio; attack: syllable onset time in seconds (fast for angry, slow for sad).
+VOICE_CUES: dict[str, dict[str, float]] = {
+    "neutral": dict(f0=1.00, range_st=2.0, level_db=0.0, rate=4.5, tilt=-12.0, jitter=1.0, breath=0.05, attack=0.030),
+    "happy":   dict(f0=1.25, range_st=4.0, level_db=3.0, rate=5.2, tilt=-10.0, jitter=1.0, breath=0.08, attack=0.030),
+    "sad":     dict(f0=0.90, range_st=1.0, level_db=-4.0, rate=3.5, tilt=-15.0, jitter=1.8, breath=0.15, attack=0.060),
+    "angry":   dict(f0=1.20, range_st=3.5, level_db=6.0, rate=5.5, tilt=-6.0, jitter=1.5, breath=0.03, attack=0.012),
+}
+# Contour shapes (Murray & Arnott 1993, Table I): how the pitch moves within a
+# syllable and over the utterance.
+CONTOURS = {"neutral": "declination", "happy": "rising", "sad": "falling", "angry": "accents"}
+
+# Vowel formants F1-F3 of an adult male voice, Hz (Peterson & Barney 1952).
+VOWELS = {
+    "i": (270, 2290, 3010), "e": (530, 1840, 2480), "a": (730, 1090, 2440),
+    "o": (570, 840, 2410), "u": (300, 870, 2240),
+}
+FORMANT_BW = (80.0, 110.0, 160.0)  # bandwidths, Hz
+
+
+@dataclass
+class Speaker:
+    """One simulated talker.
+
+    sex: "f" or "m"; f0: base pitch in Hz (men 100-130, women 190-230);
+    vtl: vocal-tract factor scaling formants (0.85-1.15, women higher);
+    expressivity: how much this person's voice changes with emotion (0-1.3);
+    rate: personal speaking-rate factor around 1.
+    """
+    id: str
+    sex: str
+    f0: float
+    vtl: float
+    expressivity: float
+    rate: float
+
+
+def random_speaker(rng: np.random.Generator, sid: str) -> Speaker:
+    """Draw a speaker with the variation real corpora have (emotion-cues.md)."""
+    sex = "f" if rng.random() < 0.5 else "m"
+    f0 = rng.uniform(180, 240) if sex == "f" else rng.uniform(95, 135)
+    vtl = (rng.uniform(1.08, 1.18) if sex == "f" else rng.uniform(0.88, 1.02))
+    return Speaker(sid, sex, float(f0), float(vtl),
+                   expressivity=float(np.clip(rng.normal(1.0, 0.2), 0.4, 1.3)),
+                   rate=float(rng.uniform(0.85, 1.15)))
+
+
+@dataclass
+class Channel:
+    """Microphone and room: noise at an SNR with a colour (0 white, 1 pink,
+    2 brown), a gain in dB, and reverberation time RT60 in seconds."""
+    snr_db: float = 20.0
+    colour: float = 1.0
+    gain_db: float = 0.0
+    rt60: float = 0.0
+
+
+def cues_for(emotion: str, intensity: float, expressivity: float = 1.0) -> dict[str, float]:
+    """The cue values of ``emotion`` at ``intensity`` for a speaker.
+
+    Each cue moves linearly from the neutral value towards the emotion's
+    full value by ``intensity * expressivity`` (emotion-cues.md).
+    """
+    if emotion not in VOICE_CUES:
+        raise ValueError(f"emotion={emotion!r} is not known; choose one of {', '.join(VOICE_CUES)}")
+    if not 0.0 <= intensity <= 1.0:
+        raise ValueError(f"intensity={intensity} is out of range; allowed range is [0, 1]")
+    k = intensity * expressivity
+    neu, emo = VOICE_CUES["neutral"], VOICE_CUES[emotion]
+    return {c: neu[c] + k * (emo[c] - neu[c]) for c in neu}
+
+
+def _syllables(duration: float, rate: float, rng) -> np.ndarray:
+    """Syllable onset times (s): a jittered rhythm at ``rate`` per second."""
+    n = max(2, int(round(duration * rate)))
+    lengths = rng.gamma(8.0, 1.0 / (8.0 * rate), n)
+    t = np.concatenate([[0.05], 0.05 + np.cumsum(lengths)[:-1]])
+    return t[t < duration - 0.12]
+
+
+def _f0_contour(n: int, sr: int, onsets: np.ndarray, base: float, cue: dict, shape: str, rng) -> np.ndarray:
+    """Per-sample F0 (Hz): syllable targets in semitones, shaped by emotion."""
+    t = np.arange(n) / sr
+    dur = n / sr
+    st = np.zeros(n)
+    k = np.searchsorted(onsets, t, side="right") - 1          # syllable index per sample
+    k = np.clip(k, 0, len(onsets) - 1)
+    targets = rng.normal(0.0, cue["range_st"], len(onsets))
+    pos = (t - onsets[k]) / np.maximum(np.diff(np.append(onsets, dur))[k], 1e-3)  # 0..1 within syllable
+    if shape == "declination":
+        st = targets[k] * 0.6 - 2.0 * t / dur
+    elif shape == "rising":     # smooth rising inflections (happy)
+        st = targets[k] * 0.5 + cue["range_st"] * 0.8 * pos - 1.0 * t / dur
+    elif shape == "falling":    # narrow range, falling contour (sad)
+        st = targets[k] * 0.5 - cue["range_st"] * 0.5 * pos - 3.0 * t / dur
+    elif shape == "accents":    # abrupt peaks on stressed syllables (angry)
+        stressed = rng.random(len(onsets)) < 0.4
+        st = targets[k] * 0.4 + np.where(stressed[k], cue["range_st"] * 1.2, 0.0) * np.exp(-4 * pos) - 1.5 * t / dur
+    # smooth everything except the accents' abrupt steps
+    win = int(sr * (0.015 if shape == "accents" else 0.06))
+    st = uniform_filter1d(st, win, mode="nearest")
+    return base * cue["f0"] * 2.0 ** (st / 12.0)
+
+
+def _pulse_train(f0: np.ndarray, sr: int, jitter_pct: float, rng) -> np.ndarray:
+    """Glottal impulses at the instants where the F0 phase crosses an integer,
+    with jitter (period noise) and shimmer (amplitude noise, tied to jitter)."""
+    # per-cycle period noise ~ jitter %, as slowly varying frequency noise
+    noise = rng.normal(0, jitter_pct / 100.0, len(f0) // 64 + 2)
+    noise = np.interp(np.arange(len(f0)) / 64.0, np.arange(len(noise)), noise)
+    phase = np.cumsum(f0 * (1.0 + noise) / sr)
+    idx = np.flatnonzero(np.diff(np.floor(phase)) > 0) + 1
+    src = np.zeros(len(f0))
+    shimmer = 1.0 + rng.normal(0, 2.5 * jitter_pct / 100.0, len(idx))
+    src[idx] = shimmer
+    return src
+
+
+def _tilt(x: np.ndarray, sr: int, db_per_octave: float, ref_hz: float = 150.0) -> np.ndarray:
+    """Impose a spectral slope of ``db_per_octave`` above ``ref_hz`` (FFT filter)."""
+    m = fft.next_fast_len(len(x), real=True)  # FFTs of awkward lengths are slow
+    spec = fft.rfft(x, n=m)
+    f = fft.rfftfreq(m, 1.0 / sr)
+    octaves = np.log2(np.maximum(f, ref_hz) / ref_hz)
+    return fft.irfft(spec * 10.0 ** (db_per_octave * octaves / 20.0), n=m)[: len(x)]
+
+
+def _resonator(freq: float, bw: float, sr: int):
+    """A two-pole formant resonator (Klatt 1980) with unit gain at DC."""
+    r = np.exp(-np.pi * bw / sr)
+    a = [1.0, -2.0 * r * np.cos(2 * np.pi * freq / sr), r * r]
+    return [sum(a)], a
+
+
+def _envelope(n: int, sr: int, onsets: np.ndarray, attack: float, rng) -> np.ndarray:
+    """Syllable amplitude envelope: attack, sustain, decay; random stress."""
+    t = np.arange(n) / sr
+    env = np.zeros(n)
+    ends = np.append(onsets[1:], n / sr)
+    stress = rng.uniform(0.6, 1.0, len(onsets))
+    for on, off, s in zip(onsets, ends, stress):
+        v0 = on + 0.04                       # vowel starts after the consonant
+        v1 = max(v0 + 0.05, off - 0.03)
+        m = (t >= v0) & (t < off)
+        tt = t[m] - v0
+        env[m] = s * np.minimum(1.0, tt / attack) * np.clip((off - t[m]) / max(off - v1, 1e-3), 0, 1)
+    return env
+
+
+@lru_cache(maxsize=64)
+def _burst_filter(kind: int, sr: int):
+    """Band-pass filters for consonant bursts: four places of articulation."""
+    lo = (1500.0, 2300.0, 3100.0, 4000.0)[kind]
+    return signal.butter(2, [lo / (sr / 2), min(0.95, (lo + 2500) / (sr / 2))], btype="band")
+
+
+def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float,
+               rng: np.random.Generator, sr: int = 16000) -> tuple[np.ndarray, np.ndarray]:
+    """One utterance of ``duration`` seconds by ``speaker`` in ``emotion``.
+
+    Returns
+    -------
+    wave : float32 array (n,), clean speech before the channel, peak about 0.5
+    envelope : float array (n,), the syllable loudness envelope in [0, 1]
+        (a talking face opens its mouth with it)
+    """
+    if duration <= 0:
+        raise ValueError(f"duration={duration} must be positive")
+    cue = cues_for(emotion, intensity, speaker.expressivity)
+    n = int(duration * sr)
+    onsets = _syllables(duration, cue["rate"] * speaker.rate, rng)
+    f0 = _f0_contour(n, sr, onsets, speaker.f0, cue, CONTOURS[emotion] if intensity * speaker.expressivity > 0.2 else "declination", rng)
+
+    # source: pulses with spectral tilt, plus aspiration noise
+    src = _tilt(_pulse_train(f0, sr, cue["jitter"], rng), sr, cue["tilt"] + 6.0)  # +6: lip radiation
+    src /= np.std(src) + 1e-9
+    asp = signal.lfilter([1, -0.9], [1], rng.normal(0, 1, n))  # high-passed noise
+    src = src + cue["breath"] * 4.0 * asp / (np.std(asp) + 1e-9)
+
+    # filter: each vowel's resonator cascade, cross-faded syllable by syllable
+    names = list(VOWELS)
+    choice = rng.integers(0, len(names), len(onsets))
+    k = np.clip(np.searchsorted(onsets, np.arange(n) / sr, side="right") - 1, 0, len(onsets) - 1)
+    voiced = np.zeros(n)
+    for v in np.unique(choice):
+        y = src
+        for fhz, bw in zip(VOWELS[names[v]], FORMANT_BW):
+            b, a = _resonator(fhz * speaker.vtl, bw, sr)
+            y = signal.lfilter(b, a, y)
+        mask = uniform_filter1d((choice[k] == v).astype(float), 400)  # 25 ms coarticulation
+        voiced += mask * y
+    env = _envelope(n, sr, onsets, cue["attack"], rng)
+    voiced *= env
+
+    # consonant-like noise bursts at syllable onsets (band-passed, 20-60 ms)
+    burst = np.zeros(n)
+    for on in onsets:
+        i0, L = int(on * sr), int(rng.uniform(0.02, 0.06) * sr)
+        b, a = _burst_filter(int(rng.integers(0, 4)), sr)
+        seg = signal.lfilter(b, a, rng.normal(0, 1, L)) * np.hanning(L)
+        burst[i0:i0 + L] += seg[: max(0, min(L, n - i0))] * rng.uniform(0.2, 0.6)
+    wave = voiced / (np.std(voiced[env > 0.1]) + 1e-9) * 0.1 + burst * 0.1
+    wave *= 10.0 ** (cue["level_db"] / 20.0)
+    return wave.astype(np.float32), env
+
+
+def colored_noise(n: int, colour: float, rng) -> np.ndarray:
+    """Noise with power spectrum 1/f**colour (0 white, 1 pink, 2 brown), unit std."""
+    m = fft.next_fast_len(n, real=True)
+    spec = fft.rfft(rng.normal(0, 1, m))
+    f = fft.rfftfreq(m)
+    spec *= 1.0 / np.maximum(f, 1.0 / m) ** (colour / 2.0)
+    x = fft.irfft(spec, n=m)[:n]
+    return x / (np.std(x) + 1e-12)
+
+
+def apply_channel(wave: np.ndarray, channel: Channel, rng, sr: int = 16000) -> np.ndarray:
+    """Room and microphone: reverberation (exponentially decaying noise
+    impulse response of the given RT60), noise at the SNR, then the gain."""
+    x = wave.astype(np.float64)
+    if channel.rt60 > 0:
+        L = int(channel.rt60 * sr)
+        ir = rng.normal(0, 1, L) * np.exp(-6.9 * np.arange(L) / L)  # -60 dB at rt60
+        ir[0] = 1.0 / 0.3
+        x = signal.fftconvolve(x, ir * 0.3)[: len(x)]
+    p_sig = np.mean(x ** 2) + 1e-12
+    noise = colored_noise(len(x), channel.colour, rng) * np.sqrt(p_sig / 10.0 ** (channel.snr_db / 10.0))
+    x = (x + noise) * 10.0 ** (channel.gain_db / 20.0)
+    return np.clip(x, -1.0, 1.0).astype(np.float32)

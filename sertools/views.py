@@ -1,0 +1,128 @@
+"""Views of a corpus: labeled, unlabeled, validation and test sets as tensors.
+
+The label budget (``n_labeled`` clips per class, drawn with the run's seed
+from the in-domain training pool) decides which clips a method may learn
+labels from; everything else it sees comes without labels. Features are
+normalised with statistics of the training pool only. Validation and test
+speakers are disjoint from the training speakers (the corpus guarantees it,
+``check_disjoint`` verifies it).
+
+A ``Split`` keeps its sequences zero-padded in one tensor, so a batch is one
+indexing operation, cut to the longest clip in the batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .audio import Padded, normalisation_stats, pad_batch
+
+
+@dataclass
+class Split:
+    """One view: inputs, labels (-1 where unknown) and optional extras.
+
+    x : (N, T, F) padded features with ``lengths`` (N,), or (N, F) vectors
+    y : (N,) long, class index or -1
+    face : (N, C) face teacher's clip distribution, or None
+    rows : (N,) row indices into the corpus table
+    """
+    x: torch.Tensor
+    y: torch.Tensor
+    lengths: torch.Tensor | None = None
+    face: torch.Tensor | None = None
+    rows: np.ndarray | None = None
+
+    def __len__(self):
+        return len(self.y)
+
+    @classmethod
+    def from_sequences(cls, seqs, y, rows=None) -> "Split":
+        p = pad_batch(list(seqs)) if len(seqs) else Padded(torch.zeros(0, 1, 1), torch.zeros(0, 1, dtype=torch.bool))
+        return cls(p.x, torch.as_tensor(y, dtype=torch.long), p.mask.sum(1), rows=rows)
+
+    def inputs(self, idx) -> Padded | torch.Tensor:
+        """The model inputs of rows ``idx``: a ``Padded`` batch, or a plain tensor."""
+        idx = torch.as_tensor(idx)
+        if self.lengths is None:
+            return self.x[idx]
+        lens = self.lengths[idx]
+        T = int(lens.max()) if len(lens) else 1
+        return Padded(self.x[idx, :T], torch.arange(T)[None, :] < lens[:, None])
+
+    def batches(self, batch_size: int = 256):
+        """All rows in order, in batches: (inputs, labels)."""
+        for i in range(0, len(self), batch_size):
+            idx = torch.arange(i, min(i + batch_size, len(self)))
+            yield self.inputs(idx), self.y[idx]
+
+
+@dataclass
+class Views:
+    labeled: Split
+    unlabeled: Split
+    val: Split
+    test: Split
+    classes: tuple
+    n_in: int
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+
+def pick_labeled(labels: np.ndarray, n_per_class: int, seed: int) -> np.ndarray:
+    """Positions of ``n_per_class`` clips of each class (all, where fewer exist)."""
+    rng = np.random.default_rng([seed, 17])
+    out = []
+    for c in np.unique(labels[labels >= 0]):
+        pos = np.flatnonzero(labels == c)
+        out.append(rng.choice(pos, min(n_per_class, len(pos)), replace=False))
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, int)
+
+
+def check_disjoint(clips) -> None:
+    """Raise if a speaker of val or test also appears in train or unlabeled."""
+    t = clips.table
+    seen = set(t.speaker[t.split.isin(["train", "unlabeled"])])
+    for s in ("val", "test"):
+        both = seen & set(t.speaker[t.split == s])
+        if both:
+            raise ValueError(f"speakers {sorted(both)[:5]} are in both training and {s}: splits must be speaker-disjoint")
+
+
+def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0) -> Views:
+    """Split a corpus's features into the four views of a semi-supervised run.
+
+    Parameters
+    ----------
+    clips : ``Clips``; feats : one (T_i, F) tensor per clip (``corpus_features``)
+    n_labeled : label budget, clips per class from the training pool
+    seed : which clips get labels (each seed a different labeled subset)
+    """
+    check_disjoint(clips)
+    t = clips.table
+    labels = t["label"].to_numpy()
+    train = clips.indices("train")
+    lab = train[pick_labeled(labels[train], n_labeled, seed)]
+    unl = clips.indices("unlabeled")
+    if len(unl) == 0:  # a corpus without a separate pool: the rest of the training pool
+        unl = np.setdiff1d(train, lab)
+    mean, std = normalisation_stats([feats[i] for i in train])
+    norm = lambda idx: [(feats[i] - mean) / std for i in idx]  # noqa: E731
+
+    def split(idx, y):
+        return Split.from_sequences(norm(idx), y, rows=idx)
+
+    views = Views(labeled=split(lab, labels[lab]),
+                  unlabeled=split(unl, labels[unl]),  # true labels only for logging pseudo-label accuracy
+                  val=split(clips.indices("val"), labels[clips.indices("val")]),
+                  test=split(clips.indices("test"), labels[clips.indices("test")]),
+                  classes=tuple(clips.classes), n_in=feats[0].shape[1],
+                  meta={"corpus": clips.name, "n_labeled": len(lab), "mean": mean, "std": std})
+    if "face_label" in t:
+        views.meta["unlabeled_face_label"] = t["face_label"].to_numpy()[unl]
+    return views

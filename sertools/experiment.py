@@ -44,10 +44,12 @@ def get_views(corpus: str, ccfg, tcfg, with_face: bool = False):
         feats = corpus_features(clips, tcfg, key=corpus_key(clips))
         _VIEWS[key] = make_views(clips, feats, tcfg.n_labeled, tcfg.seed)
     views = _VIEWS[key]
-    if with_face and views.unlabeled.face is None:
+    face_key = (tcfg.face_teacher, tcfg.aggregate)
+    if with_face and views.meta.get("face_key") != face_key:
         from .teacher import clip_distributions
         dist = clip_distributions(get_clips(corpus, ccfg), ccfg, tcfg)
         views.unlabeled.face = torch.as_tensor(dist[views.unlabeled.rows], dtype=torch.float32)
+        views.meta["face_key"] = face_key
     return views
 
 

@@ -182,7 +182,7 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
         method.after_step(model, step / steps)
         if ema is not None:
             ema.update_parameters(model)
-        window.append({"loss": float(loss), **logs})
+        window.append({"loss": loss.item(), **logs})
 
         if step % tcfg.eval_every == 0 or step == steps:
             evaluated = ema.module if ema is not None else method.eval_model(model)

@@ -32,7 +32,7 @@ def load_corpus(spec: str = "builtin", ccfg=None, progress: bool = True, **optio
         return builtin_corpus(ccfg or get_config()[0], progress=progress)
     import importlib
     module = importlib.import_module(f".{name}", __name__)
-    return module.load(path, **options)
+    return module.load(path, progress=progress, **options)
 
 
 def corpus_key(clips: Clips) -> str | None:

@@ -4,9 +4,18 @@
 tables, notebooks); ``METHODS`` maps names to classes, like timm's registry.
 """
 from .base import Method
+from .dcmkt import DCMKT, DCMKTFinetune
+from .fixmatch import FixMatch
+from .fusion import FusionConsistent, FusionWeighted
+from .mean_teacher import MeanTeacher
+from .pi_model import PiModel
+from .pseudo_label import PseudoLabel
 from .supervised import Supervised
+from .temporal_ensembling import TemporalEnsembling
 
-METHODS: dict[str, type[Method]] = {m.name: m for m in [Supervised]}
+METHODS: dict[str, type[Method]] = {m.name: m for m in [
+    Supervised, PseudoLabel, PiModel, TemporalEnsembling, MeanTeacher, FixMatch,
+    DCMKT, DCMKTFinetune, FusionConsistent, FusionWeighted]}
 
 # Groups of the paper's Table 3, in its order.
 GROUPS = {

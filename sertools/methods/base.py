@@ -58,7 +58,8 @@ class Method:
     must carry ``u_face``.
     """
     name = "method"
-    defaults: dict = {}
+    # every method's labeled term can use SpecAugment like the baseline (the seed does)
+    defaults: dict = {"specaugment": True}
     uses_unlabeled = True
     needs_face = False
 
@@ -94,6 +95,10 @@ class Method:
     def eval_model(self, model):
         """The model to evaluate (a mean teacher evaluates its teacher)."""
         return model
+
+    def labeled_aug(self, weak, strong):
+        """The augmentation of the labeled batch: SpecAugment or the weak one."""
+        return strong if self.specaugment else weak
 
 
 def supervised_loss(model, batch, aug):

@@ -9,9 +9,9 @@ from .base import Method, supervised_loss
 
 class Supervised(Method):
     name = "supervised"
-    defaults = {"specaugment": True}
+    defaults = dict(Method.defaults)
     uses_unlabeled = False
 
     def step(self, model, batch, weak, strong, progress):
-        loss = supervised_loss(model, batch, strong if self.specaugment else weak)
+        loss = supervised_loss(model, batch, self.labeled_aug(weak, strong))
         return loss, {}

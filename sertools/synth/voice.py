@@ -247,6 +247,7 @@ def colored_noise(n: int, colour: float, rng) -> np.ndarray:
     f = fft.rfftfreq(m)
     spec *= 1.0 / np.maximum(f, 1.0 / m) ** (colour / 2.0)
     x = fft.irfft(spec, n=m)[:n]
+    x -= x.mean()  # brown noise drifts: without this its power would exceed the SNR's
     return x / (np.std(x) + 1e-12)
 
 

@@ -1,0 +1,101 @@
+"""Speed figures (``make bench``): medians of repeated runs, printed.
+
+    python -m sertools.bench [--preset default] [--repeats 3] [--methods a,b]
+
+Prints: corpus generation time (fresh cache), face teacher training time,
+feature extraction time, the data pipeline's share of a training step, and
+each deep method's wall time per run. Goals (issues 2-5, on a 2-core CPU,
+default preset): corpus <= 30 s, teacher <= 120 s, supervised <= 20 s,
+every other deep method <= 60 s, data pipeline <= 20 % of a step.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+
+import torch
+
+
+def _median_time(fn, repeats: int) -> tuple[float, list]:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def pipeline_share(views, tcfg, steps: int = 40) -> tuple[float, float]:
+    """(seconds per supervised step, share of it spent fetching and augmenting the batch)."""
+    from .augment import SpecAugment, WeakAugment
+    from .methods import make_method
+    from .models import speech_model
+    from .train import _batch
+    model = speech_model(views.n_in, views.n_classes, tcfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr)
+    method, weak, strong = make_method("supervised", tcfg), WeakAugment(), SpecAugment()
+    t_data = t_all = 0.0
+    for i in range(steps):
+        t0 = time.perf_counter()
+        idx = torch.randint(0, len(views.labeled), (tcfg.batch_size,))
+        batch = _batch(views, idx, None, "cpu")
+        x = strong(batch["x"])
+        t1 = time.perf_counter()
+        loss = torch.nn.functional.cross_entropy(model(x), batch["y"])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        t2 = time.perf_counter()
+        if i >= 5:  # skip warm-up
+            t_data += t1 - t0
+            t_all += t2 - t0
+    return t_all / (steps - 5), t_data / t_all
+
+
+def main(argv=None):
+    from .config import get_config
+    from .methods import METHODS
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--methods", default=",".join(METHODS))
+    a = ap.parse_args(argv)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads; preset {a.preset}; medians of {a.repeats}")
+    os.environ["SERTOOLS_CACHE"] = tempfile.mkdtemp(prefix="sertools-bench-")
+    from .audio import corpus_features
+    from .corpora import corpus_key
+    from .experiment import get_clips, get_views, run
+    from .synth.corpus import builtin_corpus
+    from .teacher import train_teacher
+    ccfg, tcfg = get_config(a.preset)
+
+    t0 = time.perf_counter()
+    clips = builtin_corpus(ccfg, progress=False)
+    print(f"corpus generation ({len(clips)} clips with video): {time.perf_counter() - t0:.1f} s   [goal <= 30 s]")
+    t0 = time.perf_counter()
+    feats = corpus_features(clips, tcfg, key=None)
+    print(f"log-mel features of all clips: {time.perf_counter() - t0:.1f} s")
+    del feats
+    t0 = time.perf_counter()
+    res = train_teacher(ccfg, tcfg, progress=False)
+    print(f"face teacher training: {time.perf_counter() - t0:.1f} s, held-out identity frame accuracy "
+          f"{res['heldout_acc']:.1f} %   [goal <= 120 s]")
+    get_clips("builtin", ccfg, progress=False)
+    t0 = time.perf_counter()
+    views = get_views("builtin", ccfg, tcfg, with_face=True)  # the teacher's clip distributions, once
+    print(f"views and face teacher clip distributions: {time.perf_counter() - t0:.1f} s")
+    step_s, share = pipeline_share(views, tcfg)
+    print(f"supervised step: {1000 * step_s:.1f} ms, data pipeline (batch + SpecAugment) {100 * share:.1f} % of it   [goal <= 20 %]")
+    for m in a.methods.split(","):
+        med, times = _median_time(lambda: run(m, preset=a.preset, progress=False), a.repeats)
+        goal = 20 if m == "supervised" else 60
+        print(f"{m:22s} {med:6.1f} s per run (runs: {', '.join(f'{t:.1f}' for t in times)})   [goal <= {goal} s]")
+
+
+if __name__ == "__main__":
+    main()

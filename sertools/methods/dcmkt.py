@@ -1,0 +1,67 @@
+"""Direct cross-modal knowledge transfer (Albanie et al. 2018, "Emotion
+recognition in speech using cross-modal transfer in the wild").
+
+A face-expression teacher labels the frames of each unlabeled video; its
+frame predictions are aggregated into one distribution per clip (see
+``sertools.teacher``), and the speech student learns to predict that
+distribution from the voice alone. No labeled speech is used: the student
+can only be as right as the faces are about the voices, and faces and
+voices do not always agree (the seed's first observation).
+
+    soft targets:  L = mean_u H(sharpen(p_face, T), softmax(f(a(u))))
+    hard targets:  L = mean_u CE(f(a(u)), argmax p_face)
+
+``dcmkt_finetune`` then trains the same student on the labeled clips for
+``finetune_steps`` more steps (the seed's "DCMKT + fine-tuning").
+Clips whose video has no face (NaN rows) are left out.
+"""
+import torch
+import torch.nn.functional as F
+
+from .base import Method, pseudo_label_accuracy, supervised_loss
+
+
+def sharpen(p: torch.Tensor, temperature: float) -> torch.Tensor:
+    """p^(1/T), renormalised: T < 1 sharpens, T > 1 smooths, T = 1 keeps p."""
+    q = p.clamp_min(1e-8) ** (1.0 / temperature)
+    return q / q.sum(-1, keepdim=True)
+
+
+def transfer_loss(logits, p_face, soft: bool, temperature: float):
+    """Cross-entropy to the teacher's clip distributions; NaN rows are skipped."""
+    ok = torch.isfinite(p_face).all(-1)
+    if not ok.any():
+        return logits.sum() * 0.0, ok
+    logits, p_face = logits[ok], p_face[ok]
+    if soft:
+        loss = -(sharpen(p_face, temperature) * F.log_softmax(logits, -1)).sum(-1).mean()
+    else:
+        loss = F.cross_entropy(logits, p_face.argmax(-1))
+    return loss, ok
+
+
+class DCMKT(Method):
+    name = "dcmkt"
+    defaults = {**Method.defaults, "soft_targets": True, "temperature": 1.0}
+    needs_face = True
+
+    def step(self, model, batch, weak, strong, progress):
+        loss, ok = transfer_loss(model(weak(batch["u"])), batch["u_face"], self.soft_targets, self.temperature)
+        y_face = torch.nan_to_num(batch["u_face"]).argmax(-1)
+        return loss, {"mask_rate": float(ok.float().mean()),
+                      "pl_acc": pseudo_label_accuracy(y_face, batch["u_y"], ok)}
+
+
+class DCMKTFinetune(DCMKT):
+    name = "dcmkt_finetune"
+    defaults = {**DCMKT.defaults, "finetune_steps": 150}
+
+    def total_steps(self, tcfg) -> int:
+        """Transfer for ``tcfg.steps`` steps, then fine-tune for ``finetune_steps``."""
+        self.switch = tcfg.steps / (tcfg.steps + self.finetune_steps)
+        return tcfg.steps + self.finetune_steps
+
+    def step(self, model, batch, weak, strong, progress):
+        if progress < self.switch:
+            return super().step(model, batch, weak, strong, progress)
+        return supervised_loss(model, batch, self.labeled_aug(weak, strong)), {"finetune": 1.0}

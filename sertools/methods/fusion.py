@@ -1,0 +1,85 @@
+"""The seed method: fuse the face teacher's pseudo-label with the speech
+model's own (KBS 2021, "Combining cross-modal knowledge transfer and
+semi-supervised learning for speech emotion recognition").
+
+Each step, for each unlabeled clip: p_s = softmax(f(a(u))), the speech
+model's prediction on the weak view (no gradient), and p_f, the face
+teacher's clip distribution (fixed, computed once). The two views are fused
+into one hard pseudo-label, which supervises the strong view as in FixMatch:
+
+    L = CE(f(a(x)), y) + lambda_u * mean_u[ keep * CE(f(A(u)), y_hat) ]
+
+- ``fusion_weighted``: p = alpha p_f + (1 - alpha) p_s; y_hat = argmax p;
+  keep if max p >= tau. alpha = 0 is FixMatch, alpha = 1 trusts the face
+  alone. The seed's best alpha is 0.2.
+- ``fusion_consistent``: y_s = argmax p_s, y_f = argmax p_f. Agreeing views
+  give their label; when they disagree, with probability epsilon the clip is
+  kept with a label drawn at random from {y_s, y_f}, else it is left out of
+  this step. epsilon = 0 keeps only agreeing clips. The seed's best epsilon
+  is 0.5. (Our reading of "multi-view consistency with a random component",
+  as in shared/design/methods.md.)
+
+Early in training p_s is poor and the face carries the pseudo-labels; as
+the speech model improves, its own view corrects the face where face and
+voice disagree. Clips without a face (NaN rows) are left out.
+"""
+import torch
+import torch.nn.functional as F
+
+from .base import Method, pseudo_label_accuracy, supervised_loss
+
+
+def fuse_weighted(p_s: torch.Tensor, p_f: torch.Tensor, alpha: float, tau: float):
+    """(y_hat, keep) from the weighted sum of the two views' distributions."""
+    conf, y_hat = (alpha * p_f + (1.0 - alpha) * p_s).max(-1)
+    return y_hat, (conf >= tau).float()
+
+
+def fuse_consistent(p_s: torch.Tensor, p_f: torch.Tensor, epsilon: float, generator=None):
+    """(y_hat, keep) from the multi-view consistency rule with a random part."""
+    y_s, y_f = p_s.argmax(-1), p_f.argmax(-1)
+    agree = y_s == y_f
+    u = torch.rand(len(y_s), generator=generator, device="cpu").to(p_s.device)
+    pick_face = torch.rand(len(y_s), generator=generator, device="cpu").to(p_s.device) < 0.5
+    y_hat = torch.where(agree | ~pick_face, y_s, y_f)
+    keep = agree | (u < epsilon)
+    return y_hat, keep.float()
+
+
+class _Fusion(Method):
+    needs_face = True
+
+    def fuse(self, p_s, p_f):
+        raise NotImplementedError
+
+    def step(self, model, batch, weak, strong, progress):
+        loss_x = supervised_loss(model, batch, self.labeled_aug(weak, strong))
+        p_f = batch["u_face"]
+        has_face = torch.isfinite(p_f).all(-1)
+        with torch.no_grad():
+            p_s = torch.softmax(model(weak(batch["u"])), -1)
+        y_hat, keep = self.fuse(p_s, torch.nan_to_num(p_f))
+        keep = keep * has_face
+        loss_u = (F.cross_entropy(model(strong(batch["u"])), y_hat, reduction="none") * keep).mean()
+        y_true = batch["u_y"]
+        return loss_x + self.lambda_u * loss_u, {
+            "w_u": self.lambda_u, "mask_rate": float(keep.mean()),
+            "pl_acc": pseudo_label_accuracy(y_hat, y_true, keep),
+            "pl_acc_speech": pseudo_label_accuracy(p_s.argmax(-1), y_true),
+            "pl_acc_face": pseudo_label_accuracy(torch.nan_to_num(p_f).argmax(-1), y_true, has_face)}
+
+
+class FusionWeighted(_Fusion):
+    name = "fusion_weighted"
+    defaults = {**Method.defaults, "alpha": 0.2, "tau": 0.95, "lambda_u": 1.0}
+
+    def fuse(self, p_s, p_f):
+        return fuse_weighted(p_s, p_f, self.alpha, self.tau)
+
+
+class FusionConsistent(_Fusion):
+    name = "fusion_consistent"
+    defaults = {**Method.defaults, "epsilon": 0.5, "lambda_u": 1.0}
+
+    def fuse(self, p_s, p_f):
+        return fuse_consistent(p_s, p_f, self.epsilon)

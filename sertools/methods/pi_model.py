@@ -1,0 +1,39 @@
+"""Pi-model (Laine & Aila 2017, "Temporal ensembling for semi-supervised learning").
+
+Two stochastic passes of the same clip (different augmentation noise and
+dropout) should give the same prediction. No labels are needed for that, so
+every clip, labeled or not, teaches the model to be stable to perturbations
+that do not change the emotion.
+
+    z1 = f(a(x)), z2 = f(a'(x))   for labeled and unlabeled x
+    L = CE(f(a(x_b)), y_b) + lambda_u * w(t) * mean ||softmax(z1) - stopgrad(softmax(z2))||^2 / C
+
+Defaults (published -> here): the paper used w_max = 100 with a sigmoid
+ramp over 80 epochs (scaled by the labeled share); USB uses lambda_u = 10.
+We use lambda_u = 10 and a sigmoid ramp over the first 40 % of training.
+"""
+import torch
+
+from .base import Method, pseudo_label_accuracy, sigmoid_rampup, supervised_loss
+
+
+def consistency_mse(logits, target_probs):
+    """Mean over the batch of the squared distance between probability vectors, / C."""
+    return ((torch.softmax(logits, -1) - target_probs) ** 2).mean()
+
+
+class PiModel(Method):
+    name = "pi_model"
+    defaults = {**Method.defaults, "lambda_u": 10.0, "ramp": 0.4}
+
+    def step(self, model, batch, weak, strong, progress):
+        loss_x = supervised_loss(model, batch, self.labeled_aug(weak, strong))
+        loss_c = 0.0
+        for inputs in (batch["x"], batch["u"]):
+            z1 = model(weak(inputs))
+            with torch.no_grad():
+                p2 = torch.softmax(model(weak(inputs)), -1)
+            loss_c = loss_c + consistency_mse(z1, p2)
+        w = self.lambda_u * sigmoid_rampup(progress, self.ramp)
+        return loss_x + w * loss_c, {"w_u": w, "mask_rate": 1.0,
+                                     "pl_acc": pseudo_label_accuracy(p2.argmax(-1), batch["u_y"])}

@@ -1,0 +1,35 @@
+"""Pseudo-Label (Lee 2013, "Pseudo-Label: the simple and efficient
+semi-supervised learning method for deep neural networks").
+
+The model labels the unlabeled clips itself: the class it currently finds
+most likely becomes a target, and it is trained on it like a true label.
+This pushes decision boundaries away from dense regions (entropy
+minimisation), but every wrong pseudo-label is learned too: with very few
+labels the model can confirm its own mistakes (confirmation bias).
+
+    q = softmax(f(a(u))) (no gradient),  y_hat = argmax q
+    L = CE(f(a(x)), y) + lambda_u * w(t) * mean[ 1(max q >= tau) * CE(f(a(u)), y_hat) ]
+
+Defaults (published -> here): Lee used no threshold and a slow ramp (0 until
+epoch 100, linear to 3 at epoch 600); we use the common modern form of USB
+(Wang et al. 2022): tau = 0.95, lambda_u = 1, linear ramp over the first 40 %.
+"""
+import torch
+import torch.nn.functional as F
+
+from .base import Method, linear_rampup, pseudo_label_accuracy, supervised_loss
+
+
+class PseudoLabel(Method):
+    name = "pseudo_label"
+    defaults = {**Method.defaults, "tau": 0.95, "lambda_u": 1.0, "ramp": 0.4}
+
+    def step(self, model, batch, weak, strong, progress):
+        loss_x = supervised_loss(model, batch, self.labeled_aug(weak, strong))
+        logits_u = model(weak(batch["u"]))                 # one pass: prediction and student
+        conf, y_hat = torch.softmax(logits_u.detach(), -1).max(-1)
+        keep = (conf >= self.tau).float()
+        loss_u = (F.cross_entropy(logits_u, y_hat, reduction="none") * keep).mean()
+        w = self.lambda_u * linear_rampup(progress, self.ramp)
+        return loss_x + w * loss_u, {"w_u": w, "mask_rate": float(keep.mean()),
+                                     "pl_acc": pseudo_label_accuracy(y_hat, batch["u_y"], keep)}

@@ -1,0 +1,152 @@
+"""The face-expression teacher and its clip-level predictions.
+
+The seed (KBS 2021) trains a MobileNet on face-expression datasets, runs it
+on the frames of unlabeled videos, aggregates the frame predictions into one
+distribution per clip, and transfers that distribution to the speech model
+(as Albanie et al. 2018 did for EmoVoxCeleb). Here the teacher is a timm
+MobileNetV3 trained from scratch on the built-in single-image face set, with
+identities held out to measure how well it generalises to new faces.
+
+Aggregation over a clip's frames (``aggregate``):
+
+- ``mean``: mean of frame probabilities (the default; robust to one bad frame)
+- ``max``: per class, the largest frame probability, renormalised
+- ``logit_mean``: softmax of the mean logits (a geometric mean of probabilities)
+- ``vote``: share of frames whose top class is each class
+
+Clip distributions are computed once per corpus and teacher, and cached.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .cache import cache_dir, load_arrays, save_arrays
+from .config import config_hash
+from .models import face_model
+
+TEACHER_EPOCHS = {"quick": 4, "default": 8}
+AGGREGATES = ("mean", "max", "logit_mean", "vote")
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 RGB (n, H, W, 3) -> float (n, 3, H, W) in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+def _face_key(ccfg, epochs: int) -> str:
+    face_fields = {k: getattr(ccfg, k) for k in ("seed", "classes", "face_size", "n_face_images", "n_face_identities")}
+    return config_hash(extra={**face_fields, "epochs": epochs, "arch": "mobilenetv3_small_050"})
+
+
+def _augment(x: torch.Tensor) -> torch.Tensor:
+    """Random horizontal flip and a small random shift: faces are symmetric enough."""
+    flip = torch.rand(len(x)) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    dx, dy = np.random.randint(-3, 4, 2)
+    return torch.roll(x, shifts=(int(dy), int(dx)), dims=(2, 3))
+
+
+@torch.no_grad()
+def predict_logits(model, images: np.ndarray, batch: int = 256) -> torch.Tensor:
+    """Frame logits for uint8 RGB images (n, H, W, 3)."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = [model(to_tensor(images[i:i + batch]).to(device)).cpu() for i in range(0, len(images), batch)]
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def train_teacher(ccfg, tcfg=None, progress: bool = True, refresh: bool = False, epochs: int | None = None) -> dict:
+    """Train (or load from the cache) the face teacher on the built-in face set.
+
+    Returns a dict: ``model``, ``heldout_acc`` (frame accuracy in percent on
+    identities never seen in training), ``seconds``, ``path``, ``history``.
+    """
+    from .synth.corpus import face_image_set
+    from .train import seed_everything, select_device
+    epochs = epochs or (TEACHER_EPOCHS["quick"] if ccfg.n_face_images <= 1000 else TEACHER_EPOCHS["default"])
+    images, labels, identity = face_image_set(ccfg)
+    n_classes = int(labels.max()) + 1
+    path = cache_dir() / f"teacher-{_face_key(ccfg, epochs)}.pt"
+    held = identity % 5 == 0                       # one identity in five is never trained on
+    model = face_model(n_classes)
+    if path.exists() and not refresh:
+        ck = torch.load(path, weights_only=True, map_location="cpu")
+        model.load_state_dict(ck["state_dict"])
+        return {"model": model, "heldout_acc": float(ck["heldout_acc"]), "seconds": float(ck["seconds"]),
+                "path": path, "history": ck["history"].tolist()}
+    seed_everything(ccfg.seed)
+    device = select_device(tcfg.device if tcfg is not None else "auto")
+    model.to(device)
+    X, y = to_tensor(images[~held]), torch.as_tensor(labels[~held])
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    steps = epochs * int(np.ceil(len(X) / 64))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    t0, history = time.perf_counter(), []
+    bar = tqdm(range(epochs), desc="face teacher", disable=not progress, leave=False)
+    for ep in bar:
+        model.train()
+        for idx in torch.randperm(len(X)).split(64):
+            loss = F.cross_entropy(model(_augment(X[idx]).to(device)), y[idx].to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        acc = 100.0 * float((predict_logits(model, images[held]).argmax(1).numpy() == labels[held]).mean())
+        history.append(acc)
+        bar.set_postfix(heldout_acc=f"{acc:.1f}")
+    seconds = time.perf_counter() - t0
+    model.cpu()
+    torch.save({"state_dict": model.state_dict(), "heldout_acc": torch.tensor(history[-1]),
+                "seconds": torch.tensor(seconds), "history": torch.tensor(history)}, path)
+    return {"model": model, "heldout_acc": history[-1], "seconds": seconds, "path": path, "history": history}
+
+
+def aggregate(logits: torch.Tensor, how: str = "mean") -> torch.Tensor:
+    """One clip distribution (C,) from its frames' logits (n_frames, C)."""
+    if how not in AGGREGATES:
+        raise ValueError(f"aggregate={how!r} is not known; choose one of {', '.join(AGGREGATES)}")
+    p = torch.softmax(logits, -1)
+    if how == "mean":
+        return p.mean(0)
+    if how == "max":
+        m = p.max(0).values
+        return m / m.sum()
+    if how == "logit_mean":
+        return torch.softmax(logits.mean(0), -1)
+    votes = torch.bincount(p.argmax(-1), minlength=p.shape[-1]).float()
+    return votes / votes.sum()
+
+
+def clip_distributions(clips, ccfg, tcfg, progress: bool = True) -> np.ndarray:
+    """The teacher's distribution for every clip of a corpus (N, C).
+
+    Rows of clips without video (or without a face found) are NaN: the
+    cross-modal methods leave those clips out. Cached per corpus, teacher and
+    aggregation rule.
+    """
+    from .corpora import corpus_key
+    if tcfg.face_teacher != "trained":
+        raise ValueError(f"face_teacher={tcfg.face_teacher!r}: only the kit's own teacher ('trained') is "
+                         "available in this version")
+    teacher = train_teacher(ccfg, tcfg, progress=progress)
+    ck = corpus_key(clips)
+    path = cache_dir() / f"facedist-{ck}-{teacher['path'].stem}-{tcfg.aggregate}.npz" if ck else None
+    if path is not None and path.exists():
+        return load_arrays(path)["dist"]
+    model = teacher["model"]
+    dist = np.full((len(clips), clips.n_classes), np.nan, dtype=np.float32)
+    have = [i for i in range(len(clips)) if clips.frames is not None and clips.frames[i] is not None
+            and len(clips.frames[i])]
+    if have:
+        frames = np.concatenate([clips.frames[i] for i in have])
+        logits = predict_logits(model, frames)
+        for i, chunk in zip(have, torch.split(logits, [len(clips.frames[i]) for i in have])):
+            dist[i] = aggregate(chunk, tcfg.aggregate).numpy()
+    if path is not None:
+        save_arrays(path, dist=dist)
+    return dist

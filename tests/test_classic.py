@@ -1,0 +1,102 @@
+"""The classic methods (sertools.classic) and their features (sertools.prosody),
+on the quick preset's corpus. The cache folder and the preset come from
+conftest.py."""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from sertools import classic, experiment
+from sertools.config import ConfigError
+from sertools.corpora import corpus_key
+from sertools.prosody import feature_table, prosodic_features
+
+N_CLASSES = 4
+
+
+@pytest.fixture(scope="module")
+def clips(quick_config):
+    return experiment.get_clips("builtin", quick_config[0], progress=False)
+
+
+@pytest.fixture(scope="module")
+def records(clips):
+    return {m: classic.run(m, preset="quick", progress=False) for m in classic.CLASSIC_METHODS}
+
+
+def test_method_names_in_the_agreed_order():
+    assert list(classic.CLASSIC_METHODS) == ["svm", "gmm", "self_training", "label_spreading", "co_training"]
+
+
+@pytest.mark.parametrize("method", list(classic.CLASSIC_METHODS))
+def test_each_method_beats_chance(records, method):
+    ua = records[method].metrics["ua"]
+    assert ua > 40.0, f"{method}: UA {ua:.1f}% is too close to chance (25%)"
+
+
+@pytest.mark.parametrize("method", list(classic.CLASSIC_METHODS))
+def test_record_is_complete(records, clips, quick_config, method):
+    rec = records[method]
+    views = experiment.get_views("builtin", *quick_config)
+    n_test = len(views.test)
+    assert {"wa", "ua", "f1", "macro_f1"} <= set(rec.metrics)
+    assert all(0.0 <= rec.metrics[k] <= 100.0 for k in ("wa", "ua", "f1", "macro_f1"))
+    np.testing.assert_array_equal(rec.y_true, views.test.y.numpy())  # the deep methods' test set
+    assert rec.y_pred.shape == (n_test,) and rec.probs.shape == (n_test, N_CLASSES)
+    np.testing.assert_allclose(rec.probs.sum(1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(rec.y_pred, rec.probs.argmax(1))
+    assert rec.embeddings.shape[0] == n_test and np.isfinite(rec.embeddings).all()
+    assert rec.history == [] and rec.classes == clips.classes and rec.seconds > 0
+    assert rec.config["features"] == "prosody" and rec.config["preset"] == "quick"
+
+
+def test_prosodic_features_are_finite(clips):
+    table = feature_table(clips.waves, clips.sr, progress=False, key=corpus_key(clips))
+    assert len(table) == len(clips) and table.shape[1] == len(prosodic_features(clips.waves[0], clips.sr))
+    assert np.isfinite(table.to_numpy()).all()
+    again = feature_table(clips.waves, clips.sr, progress=False, key=corpus_key(clips))  # from the cache
+    np.testing.assert_allclose(again.to_numpy(), table.to_numpy())
+
+
+def test_prosodic_features_of_silence_and_tiny_clips_are_finite():
+    for wave in (np.zeros(16000, np.float32), np.zeros(100, np.float32), np.ones(800, np.float32)):
+        assert np.isfinite(list(prosodic_features(wave, 16000).values())).all()
+
+
+def test_logmel_functionals_also_work():
+    rec = classic.run("svm", preset="quick", progress=False, features="logmel")
+    assert rec.metrics["ua"] > 40.0
+
+
+def test_unknown_method_and_key_are_refused():
+    with pytest.raises(ValueError, match="choose one of svm, gmm"):
+        classic.run("svn", preset="quick")
+    with pytest.raises(ConfigError, match="unknown config key 'n_labelled'"):
+        classic.run("svm", preset="quick", n_labelled=10)
+    with pytest.raises(ValueError, match="features='mfcc'"):
+        classic.run("svm", preset="quick", features="mfcc")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("opensmile") is not None, reason="opensmile is installed")
+def test_egemaps_without_opensmile_says_how_to_install():
+    with pytest.raises(ImportError, match=r"pip install sertools\[egemaps\]"):
+        classic.run("svm", preset="quick", features="egemaps")
+
+
+def test_co_training_without_video_says_it_needs_videos(clips, monkeypatch):
+    audio_only = clips.subset(np.arange(len(clips)))
+    audio_only.frames = None
+    monkeypatch.setattr(experiment, "get_clips", lambda *a, **k: audio_only)
+    with pytest.raises(ValueError, match="co_training needs videos"):
+        classic.run("co_training", preset="quick", progress=False)
+
+
+def test_gmm_classifier_separates_two_blobs():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (40, 3)), rng.normal(4, 1, (40, 3))])
+    y = np.repeat([0, 1], 40)
+    clf = classic.GMMClassifier(random_state=0).fit(X, y)
+    assert (clf.predict(X) == y).mean() > 0.95
+    np.testing.assert_allclose(clf.predict_proba(X).sum(1), 1.0)

@@ -20,7 +20,7 @@ test: setup
 	SERTOOLS_PRESET=quick $(BIN)/python -m pytest -q tests
 
 demo: setup
-	$(BIN)/sertools compare --preset $(PRESET) --seeds 3 --out results
+	$(BIN)/sertools compare --preset $(PRESET) --seeds 3 --budgets 5,10,30 --out results
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/

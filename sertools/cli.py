@@ -45,8 +45,9 @@ def cmd_compare(a) -> int:
     methods = [m.strip() for m in a.methods.split(",")] if a.methods else None
     sets = parse_sets(a.set)
     t0 = time.perf_counter()
+    budgets = [int(b) for b in a.budgets.split(",")] if a.budgets else None
     df = compare(methods, seeds=a.seeds, preset=a.preset, corpus=a.corpus, out=a.out, rerun=a.rerun,
-                 progress=not a.quiet, **sets)
+                 progress=not a.quiet, budgets=budgets, **sets)
     print((__import__("pathlib").Path(a.out) / "results.md").read_text())
     print(f"{len(df)} method(s), {a.seeds} seed(s) in {time.perf_counter() - t0:.0f} s. "
           f"Table: {a.out}/results.md and {a.out}/results.csv; plots: {a.out}/*.png")
@@ -87,6 +88,7 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--out", default="results")
     p.add_argument("--rerun", action="store_true", help="train again even when a stored run exists")
+    p.add_argument("--budgets", default=None, help="label budgets (clips per class) for the budget curve, e.g. 5,10,30")
     _common(p)
     p.set_defaults(fn=cmd_compare)
     p = sub.add_parser("train", help="train one method, print its metrics, store its record")

@@ -83,7 +83,7 @@ class TrainConfig:
     eval_every: int = 50
     specaugment: bool = True           # strong-style masks on the labeled batch too (the seed does)
     # semi-supervised knobs (sertools.methods), shared names across methods
-    mu: int = 3                        # unlabeled batches per labeled batch
+    mu: int = 2                        # unlabeled batches per labeled batch
     # None: each method's own published default (see its docstring)
     tau: float | None = None           # confidence threshold
     lambda_u: float | None = None      # weight of the unsupervised term
@@ -91,7 +91,9 @@ class TrainConfig:
     ema_decay: float = 0.99            # mean teacher
     te_alpha: float = 0.6              # temporal ensembling memory
     # cross-modal knobs
-    face_teacher: str = "trained"      # "trained" (kit's MobileNet) or "fer2013"
+    face_teacher: str = "trained"      # "trained" (the kit's own teacher) or "fer2013"
+    face_arch: str = "cnn"             # the trained teacher: "cnn" or a timm MobileNetV3 name
+    face_epochs: int = 12              # training epochs of the face teacher
     aggregate: str = "mean"            # frame -> clip: mean, max, logit_mean, vote
     temperature: float = 1.0           # DCMKT soft-target temperature
     soft_targets: bool = True
@@ -103,10 +105,10 @@ class TrainConfig:
 PRESETS: dict[str, dict[str, dict]] = {
     "quick": {
         "corpus": dict(n_speakers_a=12, n_speakers_b=16, n_train=160, n_unlabeled=240,
-                       n_val=80, n_test=120, n_face_images=800, n_face_identities=60,
+                       n_val=80, n_test=120, n_face_images=2400, n_face_identities=60,
                        n_frames=6, min_seconds=1.0, max_seconds=1.4),
         "train": dict(n_labeled=20, steps=60, eval_every=20, d_model=32, dim_ff=64,
-                      n_layers=1, batch_size=16, mu=2, finetune_steps=30),
+                      n_layers=1, batch_size=16, mu=2, finetune_steps=30, face_epochs=15),
     },
     "default": {"corpus": {}, "train": {}},
     "full": {
@@ -142,6 +144,8 @@ RANGES: dict[str, tuple] = {
     "mu": (1, 64), "tau": (0.0, 1.0), "lambda_u": (0.0, 1000.0), "ramp": (0.0, 1.0),
     "ema_decay": (0.0, 0.99999), "te_alpha": (0.0, 0.999),
     "face_teacher": ("trained", "fer2013"),
+    "face_arch": ("cnn", "mobilenetv3_small_050", "mobilenetv3_small_100", "mobilenetv3_large_100"),
+    "face_epochs": (1, 1000),
     "aggregate": ("mean", "max", "logit_mean", "vote"),
     "temperature": (0.01, 100.0), "alpha": (0.0, 1.0), "epsilon": (0.0, 1.0),
     "finetune_steps": (0, 10_000_000),

@@ -46,8 +46,8 @@ def all_methods() -> list[str]:
 class RunStore:
     """A folder of finished runs, looked up by (method, corpus, configs, seed)."""
 
-    def __init__(self, root="results"):
-        self.root = Path(root)
+    def __init__(self, root=None):
+        self.root = Path(root or os.environ.get("SERTOOLS_RESULTS", "results"))
 
     def key(self, method: str, corpus: str, preset: str | None, overrides: dict) -> str:
         ccfg, tcfg = get_config(preset, **overrides)
@@ -136,20 +136,38 @@ def table_markdown(df: pd.DataFrame, title: str = "") -> str:
     return "\n".join(lines)
 
 
+CURVE_METHODS = ("supervised", "fixmatch", "fusion_consistent")
+
+
+def budget_curve(store: "RunStore", budgets, methods=CURVE_METHODS, seeds: int = 1, progress: bool = True,
+                 **kw) -> pd.DataFrame:
+    """UA against the label budget (clips per class) for a few methods, over ``seeds`` seeds."""
+    rows = []
+    for m in methods:
+        for b in budgets:
+            ua = [store.run(m, seed=s, n_labeled=b, progress=progress, **kw).metrics["ua"] for s in range(seeds)]
+            rows.append({"method": m, "n_labeled": b, "ua": float(np.mean(ua)),
+                         "ua_std": float(np.std(ua, ddof=1)) if len(ua) > 1 else 0.0, "seeds": len(ua)})
+    return pd.DataFrame(rows)
+
+
 def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None = None,
-            corpus: str = "builtin", out="results", rerun: bool = False, plots: bool = True,
-            progress: bool = True, **overrides) -> pd.DataFrame:
+            corpus: str = "builtin", out=None, rerun: bool = False, plots: bool = True,
+            progress: bool = True, budgets: list[int] | None = None, **overrides) -> pd.DataFrame:
     """Run (or reuse) every method for ``seeds`` seeds; write the table and plots to ``out``.
 
     Returns the summary DataFrame (the content of results.csv). A failing
     run is reported and skipped; the runs finished before it stay stored.
+    With ``budgets`` (labeled clips per class), also the label-budget curve
+    of supervised, FixMatch and the consistent fusion (seed 0 only), as
+    ``budget.csv`` and ``budget.png``.
     """
     methods = methods or all_methods()
     unknown = [m for m in methods if m not in all_methods()]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(all_methods())}")
-    out = Path(out)
     store = RunStore(out)
+    out = store.root
     done: dict[str, list[RunRecord]] = {}
     failures = []
     t0 = time.perf_counter()
@@ -157,7 +175,7 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
     for m, s in tqdm(jobs, desc="compare", disable=not progress):
         try:
             done.setdefault(m, []).append(store.run(m, seed=s, preset=preset, corpus=corpus, rerun=rerun,
-                                                    progress=progress, **overrides))
+                                                    progress=progress, **{k: v for k, v in overrides.items() if k != "n_labeled"}))
         except Exception as e:  # keep going: one broken method must not cost the others
             failures.append(f"{m} (seed {s}): {type(e).__name__}: {e}")
             print(f"! {failures[-1]}")
@@ -170,6 +188,14 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
     if plots and len(df):
         from . import viz
         viz.save_comparison_plots(done, out)
+    if budgets:
+        from . import viz
+        curve_methods = [m for m in CURVE_METHODS if m in methods]
+        curve = budget_curve(store, budgets, curve_methods, seeds=1, preset=preset, corpus=corpus,
+                             progress=progress, **{k: v for k, v in overrides.items() if k != "n_labeled"})
+        curve.to_csv(out / "budget.csv", index=False, float_format="%.2f")
+        fig = viz.budget_curve(curve)
+        fig.savefig(out / "budget.png", dpi=120)
     if failures:
         (out / "failures.txt").write_text("\n".join(failures) + "\n")
     return df

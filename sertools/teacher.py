@@ -3,8 +3,9 @@
 The seed (KBS 2021) trains a MobileNet on face-expression datasets, runs it
 on the frames of unlabeled videos, aggregates the frame predictions into one
 distribution per clip, and transfers that distribution to the speech model
-(as Albanie et al. 2018 did for EmoVoxCeleb). Here the teacher is a timm
-MobileNetV3 trained from scratch on the built-in single-image face set, with
+(as Albanie et al. 2018 did for EmoVoxCeleb). Here the teacher is trained
+from scratch on the built-in single-image face set (``sertools.models.
+face_model``: a small CNN by default, a timm MobileNetV3 as an option), with
 identities held out to measure how well it generalises to new faces.
 
 Aggregation over a clip's frames (``aggregate``):
@@ -29,7 +30,6 @@ from .cache import cache_dir, load_arrays, save_arrays
 from .config import config_hash
 from .models import face_model
 
-TEACHER_EPOCHS = {"quick": 4, "default": 8}
 AGGREGATES = ("mean", "max", "logit_mean", "vote")
 
 
@@ -38,9 +38,9 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
-def _face_key(ccfg, epochs: int) -> str:
+def _face_key(ccfg, epochs: int, arch: str) -> str:
     face_fields = {k: getattr(ccfg, k) for k in ("seed", "classes", "face_size", "n_face_images", "n_face_identities")}
-    return config_hash(extra={**face_fields, "epochs": epochs, "arch": "mobilenetv3_small_050"})
+    return config_hash(extra={**face_fields, "epochs": epochs, "arch": arch})
 
 
 def _augment(x: torch.Tensor) -> torch.Tensor:
@@ -60,27 +60,29 @@ def predict_logits(model, images: np.ndarray, batch: int = 256) -> torch.Tensor:
     return torch.cat(out) if out else torch.zeros(0)
 
 
-def train_teacher(ccfg, tcfg=None, progress: bool = True, refresh: bool = False, epochs: int | None = None) -> dict:
+def train_teacher(ccfg, tcfg=None, progress: bool = True, refresh: bool = False) -> dict:
     """Train (or load from the cache) the face teacher on the built-in face set.
 
     Returns a dict: ``model``, ``heldout_acc`` (frame accuracy in percent on
     identities never seen in training), ``seconds``, ``path``, ``history``.
     """
+    from .config import TrainConfig
     from .synth.corpus import face_image_set
     from .train import seed_everything, select_device
-    epochs = epochs or (TEACHER_EPOCHS["quick"] if ccfg.n_face_images <= 1000 else TEACHER_EPOCHS["default"])
+    tcfg = tcfg or TrainConfig()
+    epochs, arch = tcfg.face_epochs, tcfg.face_arch
     images, labels, identity = face_image_set(ccfg)
     n_classes = int(labels.max()) + 1
-    path = cache_dir() / f"teacher-{_face_key(ccfg, epochs)}.pt"
+    path = cache_dir() / f"teacher-{_face_key(ccfg, epochs, arch)}.pt"
     held = identity % 5 == 0                       # one identity in five is never trained on
-    model = face_model(n_classes)
+    model = face_model(n_classes, arch)
     if path.exists() and not refresh:
         ck = torch.load(path, weights_only=True, map_location="cpu")
         model.load_state_dict(ck["state_dict"])
         return {"model": model, "heldout_acc": float(ck["heldout_acc"]), "seconds": float(ck["seconds"]),
                 "path": path, "history": ck["history"].tolist()}
     seed_everything(ccfg.seed)
-    device = select_device(tcfg.device if tcfg is not None else "auto")
+    device = select_device(tcfg.device)
     model.to(device)
     X, y = to_tensor(images[~held]), torch.as_tensor(labels[~held])
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
@@ -150,3 +152,49 @@ def clip_distributions(clips, ccfg, tcfg, progress: bool = True) -> np.ndarray:
     if path is not None:
         save_arrays(path, dist=dist)
     return dist
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def describe_file(path, ccfg, tcfg, n_frames: int = 16) -> str:
+    """The teacher's class distribution for an image or a video, as text.
+
+    Faces are found with OpenCV's Haar cascade and cropped the way the
+    teacher was trained; for a video each frame gets a line and the clip a
+    ``mean`` aggregate. A frame without a face is reported, not labeled.
+    """
+    from pathlib import Path
+
+    import cv2
+
+    from .video import face_crops, read_frames
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        img = cv2.imread(str(path))
+        if img is None:
+            raise ValueError(f"{path}: cannot be read as an image")
+        frames = img[None, :, :, ::-1]
+    else:
+        frames = read_frames(path, n_frames)
+    crops, found = face_crops(frames, size=ccfg.face_size)
+    from .config import class_names
+    names = class_names(ccfg.classes)
+    lines = [f"{path} ({len(frames)} frame(s), face found in {int(found.sum())}); teacher: {tcfg.face_teacher} "
+             f"({tcfg.face_arch}, trained on the kit's drawn faces: real faces are out of its domain)"]
+    if not found.any():
+        return "\n".join(lines + ["no face found: nothing to label"])
+    logits = predict_logits(train_teacher(ccfg, tcfg, progress=False)["model"], crops)
+    fmt = lambda p: "  ".join(f"{n} {100 * v:5.1f}%" for n, v in zip(names, p))  # noqa: E731
+    k = 0
+    for i, ok in enumerate(found):
+        if ok:
+            lines.append(f"frame {i:3d}: {fmt(torch.softmax(logits[k], -1).tolist())}")
+            k += 1
+        else:
+            lines.append(f"frame {i:3d}: no face found (left out)")
+    if len(frames) > 1:
+        lines.append(f"clip (mean of {len(crops)} faces): {fmt(aggregate(logits, 'mean').tolist())}")
+    return "\n".join(lines)

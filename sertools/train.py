@@ -113,6 +113,13 @@ def predict(model, split, device, batch_size: int = 256, embed: bool = False):
     return (P, torch.cat(embs).numpy() if embs else None) if embed else P
 
 
+def _nanmean(values) -> float:
+    """Mean of the finite values (NaN when there are none: no pseudo-label kept)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else float("nan")
+
+
 def _cycle(n: int, batch: int, gen: torch.Generator):
     """Endless random batches of indices, each epoch a new permutation."""
     while True:
@@ -188,7 +195,7 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
             evaluated = ema.module if ema is not None else method.eval_model(model)
             P = predict(evaluated, views.val, device)
             val = evaluate(views.val.y.numpy(), P.argmax(1), views.n_classes)
-            row = {"step": step, **{k: float(np.nanmean([w.get(k, np.nan) for w in window])) for k in window[-1]},
+            row = {"step": step, **{k: _nanmean([w.get(k, np.nan) for w in window]) for k in window[-1]},
                    "val_ua": val["ua"], "val_wa": val["wa"], "seconds": time.perf_counter() - t0}
             record.history.append(row)
             window = []

@@ -192,3 +192,556 @@ def _best_per_group(done: dict) -> list[str]:
         if cands:
             picks.append(max(cands, key=ua.get))
     return picks
+
+
+# --- lessons 00-02 (corpus, spectrograms, baseline) ---
+
+def face_animation(frames: np.ndarray, fps: float = 4.0, size: float = 1.6, title: str = ""):
+    """A clip's face frames as a small looping animation (HTML for a notebook).
+
+    Uses ``matplotlib.animation`` and ``to_jshtml``, so it plays offline in
+    Jupyter and in an executed notebook; ``size`` is the figure side in inches.
+    """
+    from IPython.display import HTML
+    from matplotlib import animation
+    fig, ax = plt.subplots(figsize=(size, size), dpi=64)
+    img = ax.imshow(frames[0])
+    ax.set_title(title, fontsize=8)
+    ax.axis("off")
+    fig.tight_layout()
+    anim = animation.FuncAnimation(fig, lambda i: [img.set_data(frames[i])], frames=len(frames),
+                                   interval=1000 / fps)
+    html = HTML(anim.to_jshtml(default_mode="loop"))
+    plt.close(fig)  # only the animation is shown, not a still copy
+    return html
+
+
+def clips_side_by_side(waves, titles, sr: int = 16000, features=None):
+    """Several clips in columns: the waveform above its log-mel spectrogram.
+
+    Waveforms share one amplitude scale, so loudness differences are visible.
+    """
+    from .audio import FeatureExtractor
+    import torch
+    ext = features or FeatureExtractor(sr=sr)
+    fig, axes = plt.subplots(2, len(waves), figsize=(2.7 * len(waves), 3.6), squeeze=False,
+                             gridspec_kw={"height_ratios": [1, 2]}, sharey="row")
+    for j, (w, title) in enumerate(zip(waves, titles)):
+        S = ext(torch.from_numpy(np.asarray(w, np.float32))).numpy().T
+        axes[0, j].plot(np.arange(len(w)) / sr, w, lw=0.4)
+        axes[0, j].set_title(title, fontsize=9)
+        axes[1, j].imshow(S, origin="lower", aspect="auto", extent=[0, len(w) / sr, 0, S.shape[0]],
+                          cmap="magma", vmin=-12, vmax=S.max())
+        axes[1, j].set_xlabel("time (s)")
+    axes[0, 0].set_ylabel("amplitude")
+    axes[1, 0].set_ylabel("mel band")
+    fig.tight_layout()
+    return fig
+
+
+# measured column (sertools.prosody) -> (label, asked cue in VOICE_CUES, how it is compared)
+_CUE_COLUMNS = {"f0_mean_hz": ("F0 (x neutral)", "f0", "ratio"),
+                "loudness_mean": ("loudness (dB re neutral)", "level_db", "diff"),
+                "syllable_rate": ("syllables per s", "rate", "abs"),
+                "spectral_slope": ("slope (dB/oct re neutral)", "tilt", "diff")}
+
+
+def cue_table(features, emotions, speakers, intensity: float = 1.0):
+    """Measured cues per emotion beside the values the synthesizer was asked for.
+
+    features : ``sertools.prosody.feature_table`` of some clips; emotions,
+    speakers : each clip's voice emotion and speaker; intensity : the clips'
+    mean intensity, at which the asked values are taken
+    (``sertools.synth.voice.cues_for``). F0 is a ratio to the same speaker's
+    neutral clips, loudness and slope are differences from them (so sex,
+    microphone gain and vocal tract cancel out); the rate is shown as is.
+    """
+    import pandas as pd
+    from .synth.voice import cues_for
+    cols = list(_CUE_COLUMNS)
+    d = features[cols].reset_index(drop=True).assign(speaker=np.asarray(speakers), emotion=np.asarray(emotions))
+    neutral = d[d.emotion == "neutral"].groupby("speaker")[cols].mean()
+    d = d[d.speaker.isin(neutral.index)]  # speakers without neutral clips have no reference
+    ref = neutral.loc[d.speaker].set_index(d.index)
+    names = [e for e in ("neutral", "happy", "sad", "angry") if e in set(d.emotion)]
+    asked = pd.DataFrame({e: cues_for(e, intensity) for e in names}).T
+    out = {}
+    for col, (label, cue, how) in _CUE_COLUMNS.items():
+        meas = {"ratio": d[col] / ref[col], "diff": d[col] - ref[col], "abs": d[col]}[how]
+        ask = {"ratio": asked[cue] / asked.loc["neutral", cue], "diff": asked[cue] - asked.loc["neutral", cue],
+               "abs": asked[cue]}[how]
+        out[(label, "measured")] = meas.groupby(d.emotion).mean().loc[names]
+        out[(label, "asked")] = ask.loc[names]
+    return pd.DataFrame(out).round(2) + 0.0  # + 0.0 turns -0.00 into 0.00
+
+
+def cue_bars(table):
+    """``cue_table`` as bars: measured (filled) and asked (outlined) per emotion."""
+    cues = list(dict.fromkeys(c for c, _ in table.columns))
+    fig, axes = plt.subplots(1, len(cues), figsize=(3.0 * len(cues), 2.8))
+    x = np.arange(len(table))
+    for ax, c in zip(np.atleast_1d(axes), cues):
+        ax.bar(x - 0.2, table[(c, "measured")], 0.4, label="measured")
+        ax.bar(x + 0.2, table[(c, "asked")], 0.4, fill=False, edgecolor="k", label="asked")
+        ax.set_xticks(x, table.index, rotation=45)
+        ax.set_title(c, fontsize=9)
+        if c.startswith("F0"):
+            ax.set_ylim(0.8, max(1.1, float(table[c].to_numpy().max()) + 0.05))
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def framing_plot(wave: np.ndarray, sr: int = 16000, win_ms: float = 25.0, hop_ms: float = 10.0,
+                 start_s: float | None = None, n_show: int = 4):
+    """From waveform to frames: overlapping windows, one windowed frame, its spectrum.
+
+    start_s : where to look (default: the loudest point, a vowel)
+    """
+    win, hop = int(sr * win_ms / 1000), int(sr * hop_ms / 1000)
+    if start_s is None:
+        energy = np.convolve(np.asarray(wave) ** 2, np.ones(win), "valid")
+        start_s = max(0.0, (int(energy.argmax()) - hop) / sr)
+    i0 = int(start_s * sr)
+    seg = wave[i0:i0 + win + (n_show - 1) * hop]
+    hann = np.hanning(win)
+    fig, ax = plt.subplots(1, 3, figsize=(12, 2.8))
+    t = 1000 * np.arange(len(seg)) / sr
+    ax[0].plot(t, seg, lw=0.7, color="0.4")
+    for k in range(n_show):
+        ax[0].plot(1000 * (k * hop + np.arange(win)) / sr, hann * np.abs(seg).max(), lw=1.2)
+    ax[0].set_title(f"{n_show} frames: {win_ms:g} ms windows every {hop_ms:g} ms", fontsize=9)
+    ax[0].set_xlabel("time (ms)")
+    frame = seg[:win] * hann
+    ax[1].plot(1000 * np.arange(win) / sr, seg[:win], lw=0.6, color="0.6", label="frame")
+    ax[1].plot(1000 * np.arange(win) / sr, frame, lw=0.9, label="x Hann window")
+    ax[1].legend(fontsize=7)
+    ax[1].set_title("one frame, windowed", fontsize=9)
+    ax[1].set_xlabel("time (ms)")
+    n_fft = int(2 ** np.ceil(np.log2(win)))
+    spec = 20 * np.log10(np.abs(np.fft.rfft(frame, n_fft)) + 1e-8)
+    ax[2].plot(np.fft.rfftfreq(n_fft, 1 / sr), spec, lw=0.8)
+    ax[2].set_xlim(0, 4000)
+    ax[2].set_title("its magnitude spectrum (one STFT column)", fontsize=9)
+    ax[2].set_xlabel("frequency (Hz)")
+    ax[2].set_ylabel("dB")
+    fig.tight_layout()
+    return fig
+
+
+def stft_image(wave: np.ndarray, sr: int = 16000, win_ms: float = 25.0, hop_ms: float = 10.0,
+               n_fft: int = 512, fmax: float = 4000.0, ax=None):
+    """Log-power STFT (dB) with time in seconds and frequency in Hz.
+
+    ``n_fft`` below the window length is raised to it (torch.stft needs
+    win_length <= n_fft); the title says what was used and what it resolves.
+    """
+    import torch
+    win, hop = int(sr * win_ms / 1000), max(1, int(sr * hop_ms / 1000))
+    n_fft = max(n_fft, win)
+    X = torch.stft(torch.as_tensor(np.asarray(wave, np.float32)), n_fft, hop, win, torch.hann_window(win),
+                   return_complex=True)
+    S = 10 * torch.log10(X.abs() ** 2 + 1e-10).numpy()
+    ax = ax or plt.subplots(figsize=(5, 2.8))[1]
+    ax.imshow(S, origin="lower", aspect="auto", cmap="magma", vmin=S.max() - 70, vmax=S.max(),
+              extent=[0, len(wave) / sr, 0, sr / 2])
+    ax.set_ylim(0, fmax)
+    ax.set_title(f"STFT: window {win_ms:g} ms, hop {hop_ms:g} ms, n_fft {n_fft}\n"
+                 f"{S.shape[1]} frames, bins every {sr / n_fft:.0f} Hz, resolves ~{2000 / win_ms:.0f} Hz", fontsize=8)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("frequency (Hz)")
+    return ax.figure
+
+
+def mel_filterbank_plot(n_fft: int = 400, n_mels: int = 40, sr: int = 16000):
+    """The triangular mel filters (torchaudio.functional.melscale_fbanks) and the mel scale."""
+    import torchaudio
+    fb = torchaudio.functional.melscale_fbanks(n_fft // 2 + 1, 0.0, sr / 2, n_mels, sr).numpy()
+    f = np.linspace(0, sr / 2, n_fft // 2 + 1)
+    fig, ax = plt.subplots(1, 2, figsize=(11, 2.8), gridspec_kw={"width_ratios": [2.2, 1]})
+    ax[0].plot(f, fb, lw=0.8)
+    ax[0].set_title(f"{n_mels} mel filters over {n_fft // 2 + 1} STFT bins", fontsize=9)
+    ax[0].set_xlabel("frequency (Hz)")
+    ax[0].set_ylabel("weight")
+    ax[1].plot(f, 2595 * np.log10(1 + f / 700))
+    ax[1].set_title("mel(f) = 2595 log10(1 + f/700)", fontsize=9)
+    ax[1].set_xlabel("frequency (Hz)")
+    ax[1].set_ylabel("mel")
+    fig.tight_layout()
+    return fig
+
+
+def augment_before_after(batch, augs: dict, n: int = 3, seed: int = 0):
+    """Rows: clips of a ``Padded`` batch; columns: original, then each augmentation.
+
+    augs : name -> callable on the whole batch (``WeakAugment()``, ``SpecAugment()``)
+    All panels share one colour scale (normalised features: 0 is the corpus mean).
+    """
+    import torch
+    torch.manual_seed(seed)
+    views = {"original": batch.x} | {k: a(batch).x for k, a in augs.items()}
+    fig, axes = plt.subplots(n, len(views), figsize=(3.3 * len(views), 1.8 * n), squeeze=False)
+    for i in range(n):
+        T = int(batch.mask[i].sum())
+        for j, (name, x) in enumerate(views.items()):
+            axes[i, j].imshow(x[i, :T].T.numpy(), origin="lower", aspect="auto", cmap="magma", vmin=-3, vmax=3)
+            axes[i, j].set_title(name if i == 0 else "", fontsize=9)
+            axes[i, j].set_xticks([])
+            axes[i, j].set_yticks([])
+    fig.supxlabel("frame")
+    fig.supylabel("mel band")
+    fig.tight_layout()
+    return fig
+
+
+# --- lessons 03-06 (semi-supervised methods) ---
+
+def _late(rec, key: str) -> float:
+    """Mean of a history entry over the second half of training (NaN if never logged)."""
+    rows = rec.history[len(rec.history) // 2:] or rec.history
+    v = np.array([h.get(key, np.nan) for h in rows], float)
+    return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
+
+
+def ssl_curves(rec, baseline=None):
+    """One semi-supervised run over training, in three panels.
+
+    Left: validation UA (labeled domain A) beside the baseline's. Middle: the
+    weight of the unlabeled term (the ramp-up). Right: the targets on the
+    unlabeled clips (domain B): the mask rate (share of clips in the loss),
+    the accuracy of the kept targets (argmax of the pseudo-label or
+    consistency target, scored against the true labels that the built-in
+    corpus knows, for logging only), the same model's accuracy on domain A's
+    validation clips, and chance. History rows average the steps since the
+    previous evaluation.
+    """
+    col = lambda r, k: np.array([h.get(k, np.nan) for h in r.history], float)  # noqa: E731
+    steps = col(rec, "step")
+    fig, ax = plt.subplots(1, 3, figsize=(12, 3.0))
+    for r in ([baseline] if baseline is not None else []) + [rec]:
+        ax[0].plot(col(r, "step"), col(r, "val_ua"), marker=".", label=r.method)
+    ax[0].set(title="validation UA (%), domain A", xlabel="step")
+    ax[0].legend(fontsize=7)
+    ax[1].plot(steps, col(rec, "w_u"), marker=".", color="tab:purple")
+    ax[1].set(title=r"weight of the unlabeled term $\lambda_u w(t)$", xlabel="step")
+    a = ax[2]
+    a.plot(steps, col(rec, "mask_rate"), marker="s", label="mask rate (share kept)")
+    a.plot(steps, col(rec, "pl_acc"), marker="o", label="target accuracy, kept clips (B)")
+    a.plot(steps, col(rec, "val_wa") / 100, ls="--", label="model accuracy, validation (A)")
+    a.axhline(1 / len(rec.classes), color="0.5", ls=":", label="chance")
+    if not np.isfinite(col(rec, "pl_acc")).any():
+        a.text(0.5, 0.55, "no clip kept:\nno target to score", transform=a.transAxes, ha="center", fontsize=8)
+    a.set(ylim=(-0.03, 1.03), title=f"{rec.method}: targets on unlabeled clips", xlabel="step")
+    a.legend(fontsize=6.5, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def ssl_table(baseline, *records):
+    """Test F1 / WA / UA (%) of the baseline and the runs on the same split and
+    seed, the UA difference, and each run's mask rate and target accuracy on
+    the unlabeled clips over the second half of training (%)."""
+    import pandas as pd
+    rows = []
+    for r in (baseline, *records):
+        rows.append({"method": r.method, **{k.upper(): r.metrics[k] for k in ("f1", "wa", "ua")},
+                     "macro F1": r.metrics["macro_f1"], "ΔUA": r.metrics["ua"] - baseline.metrics["ua"],
+                     "mask rate": 100 * _late(r, "mask_rate"), "target acc. (B)": 100 * _late(r, "pl_acc"),
+                     "seconds": r.seconds})
+    return pd.DataFrame(rows).set_index("method").round(1)
+
+
+def ssl_diagnosis(baseline, rec, margin: float = 1.0):
+    """Whether ``rec`` beats ``baseline`` (same split and seed), and the run's own
+    numbers that say why (second half of training), as Markdown.
+
+    margin : UA points within which the two count as a tie (one seed and a
+        small test set cannot separate them).
+    """
+    from IPython.display import Markdown
+    m, b = rec.metrics, baseline.metrics
+    d_ua = m["ua"] - b["ua"]
+    verdict = "beats" if d_ua > margin else "ties with" if d_ua >= -margin else "does not beat"
+    mask, acc_b, acc_a = _late(rec, "mask_rate"), _late(rec, "pl_acc"), _late(rec, "val_wa") / 100
+    n, C = rec.config.get("n_labeled"), len(rec.classes)
+    lines = [f"**{rec.method} {verdict} the supervised baseline** here: UA {m['ua']:.1f} vs {b['ua']:.1f} % "
+             f"({d_ua:+.1f} points), F1 {m['f1']:.1f} vs {b['f1']:.1f} %.", ""]
+    fact = f"- Unlabeled clips in the loss (mask rate): {mask:.0%}."
+    if mask < 0.05:
+        fact += " The threshold was (almost) never reached: the unlabeled term did nothing, so the run is the baseline with other random draws."
+    lines.append(fact)
+    if np.isfinite(acc_b):
+        fact = (f"- Their targets were right {acc_b:.0%} of the time (chance {1 / C:.0%}), while the same model was "
+                f"right on {acc_a:.0%} of domain A's validation clips.")
+        if acc_b < acc_a - 0.05:
+            fact += " The gap is the domain shift: the unlabeled clips come from other speakers and a noisier channel (domain B)."
+        if acc_b < 0.5:
+            fact += f" About {1 - acc_b:.0%} of the targets were wrong, and the model learns them as if true (confirmation bias)."
+        lines.append(fact)
+    if n is not None:
+        first = rec.history[0]["val_ua"] if rec.history else float("nan")
+        lines.append(f"- Label budget: {n} labeled clips per class ({n * C} in all); at the first evaluation "
+                     f"the model that makes the targets had {first:.0f} % validation UA.")
+    return Markdown("\n".join(lines))
+
+
+# --- lessons 07-08 (cross-modal transfer, combined method) ---
+
+def teacher_curve(teacher: dict, n_classes: int):
+    """The face teacher's frame accuracy on held-out identities after each
+    epoch (``teacher.train_teacher(...)["history"]``), with chance."""
+    h = teacher["history"]
+    fig, ax = plt.subplots(figsize=(4.6, 3.0))
+    ax.plot(range(1, len(h) + 1), h, marker="o", label="held-out identities")
+    ax.axhline(100 / n_classes, color="0.5", ls=":", label="chance")
+    ax.set(xlabel="epoch", ylabel="frame accuracy (%)", ylim=(0, 100),
+           title=f"face teacher: {h[-1]:.1f} % after {len(h)} epochs")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def face_prediction_grid(model, images, labels, classes, n: int = 8, seed: int = 0):
+    """Faces the teacher gets right (top row, green) and wrong (bottom row,
+    red), each titled with the predicted class and the true one.
+
+    images : uint8 (N, H, W, 3), e.g. the held-out identities of
+        ``synth.corpus.face_image_set``; labels : (N,) class indices.
+    """
+    from .teacher import predict_logits
+    labels = np.asarray(labels)
+    pred = predict_logits(model, images).argmax(1).numpy()
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(2, n, figsize=(1.2 * n, 3.2), squeeze=False)
+    for r, (idx, colour) in enumerate(((np.flatnonzero(pred == labels), "tab:green"),
+                                       (np.flatnonzero(pred != labels), "tab:red"))):
+        pick = rng.choice(idx, min(n, len(idx)), replace=False) if len(idx) else []
+        for j, ax in enumerate(axes[r]):
+            ax.axis("off")
+            if j < len(pick):
+                ax.imshow(images[pick[j]])
+                ax.set_title(f"{classes[pred[pick[j]]]}\n(true: {classes[labels[pick[j]]]})", fontsize=7, color=colour)
+    fig.suptitle(f"top: right, bottom: wrong ({np.mean(pred == labels):.0%} of {len(labels)} faces right)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def agreement_matrix(y_rows, y_cols, classes, row_name: str, col_name: str, title: str = "", ax=None):
+    """How often one labelling (columns) says class j when another (rows) says
+    class i: row-normalised shares with counts below, and the share of clips on
+    which the two agree in the title. Rows with no clip stay empty."""
+    y_rows, y_cols = np.asarray(y_rows), np.asarray(y_cols)
+    C = len(classes)
+    counts = confusion(y_rows, y_cols, C, normalize=None)
+    share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    ax = ax or plt.subplots(figsize=(3.8, 3.5))[1]
+    ax.imshow(share, cmap="Purples", vmin=0, vmax=1)
+    for i in range(C):
+        for j in range(C):
+            ax.text(j, i, f"{share[i, j]:.2f}\n({counts[i, j]})", ha="center", va="center", fontsize=7.5,
+                    color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xticks(range(C), classes, rotation=45)
+    ax.set_yticks(range(C), classes)
+    ax.set(xlabel=col_name, ylabel=row_name)
+    ax.set_title(f"{title}\nagree on {np.mean(y_rows == y_cols):.0%} of {len(y_rows)} clips".strip(), fontsize=9)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def aggregation_accuracy(model, clips, split: str = "unlabeled"):
+    """The face teacher's accuracy (%) on one split's videos: single frames, and
+    clips under each aggregation rule (``teacher.aggregate``), scored against the
+    face's true emotion (``face_label``, built-in corpus only) and against the
+    voice label (``label``, what the speech model must predict).
+
+    Returns a DataFrame, one row per rule ("single frame", then the rules).
+    """
+    import pandas as pd
+    import torch
+    from .teacher import AGGREGATES, aggregate, predict_logits
+    idx = [i for i in clips.indices(split) if clips.frames is not None and clips.frames[i] is not None
+           and len(clips.frames[i])]
+    t = clips.table.iloc[idx]
+    targets = {"face's true emotion": t["face_label"].to_numpy()} if "face_label" in t else {}
+    targets["voice label"] = t["label"].to_numpy()
+    logits = torch.split(predict_logits(model, np.concatenate([clips.frames[i] for i in idx])),
+                         [len(clips.frames[i]) for i in idx])
+    frame_hits = lambda y: np.concatenate([l.argmax(1).numpy() == c for l, c in zip(logits, y)])  # noqa: E731
+    rows = [{"rule": "single frame", **{k: 100 * frame_hits(y).mean() for k, y in targets.items()}}]
+    for how in AGGREGATES:
+        pred = np.array([int(aggregate(l, how).argmax()) for l in logits])
+        rows.append({"rule": how, **{k: 100 * np.mean(pred == y) for k, y in targets.items()}})
+    return pd.DataFrame(rows).set_index("rule")
+
+
+def aggregation_bars(df, n_classes: int):
+    """Bars of ``aggregation_accuracy``: one group per target, one bar per rule."""
+    fig, ax = plt.subplots(figsize=(2.2 + 3.2 * len(df.columns), 3.2))
+    w = 0.8 / len(df)
+    for i, rule in enumerate(df.index):
+        xs = np.arange(len(df.columns)) + (i - (len(df) - 1) / 2) * w
+        bars = ax.bar(xs, df.loc[rule], w, label=rule, color="0.6" if rule == "single frame" else None)
+        ax.bar_label(bars, fmt="%.0f", fontsize=7)
+    ax.axhline(100 / n_classes, color="0.4", ls=":", label="chance")
+    ax.set_xticks(range(len(df.columns)), [f"against the {c}" for c in df.columns])
+    ax.set(ylabel="accuracy (%)", ylim=(0, 100), title="face teacher: single frames vs clip aggregation")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def transfer_diagnosis(baseline, dcmkt, finetune=None, agreement: float | None = None, margin: float = 1.0):
+    """Markdown: whether DCMKT (and DCMKT + fine-tuning) beat the supervised
+    baseline here, and the run's own numbers that say why (the teacher labels'
+    accuracy against the voice, the corpus's face-voice agreement setting)."""
+    from IPython.display import Markdown
+
+    def verdict(rec, ref):
+        d = rec.metrics["ua"] - ref.metrics["ua"]
+        word = "beats" if d > margin else "ties with" if d >= -margin else "does not beat"
+        return f"**{rec.method} {word} {ref.method}**: UA {rec.metrics['ua']:.1f} vs {ref.metrics['ua']:.1f} % ({d:+.1f} points)."
+
+    acc, C = _late(dcmkt, "pl_acc"), len(dcmkt.classes)
+    lines = [verdict(dcmkt, baseline), "",
+             f"- The teacher's clip labels matched the voice label on {acc:.0%} of the unlabeled clips "
+             f"(chance {1 / C:.0%}); the student learns these labels and no others."]
+    if agreement is not None:
+        lines.append(f"- The corpus lets the face show the voice's emotion with probability {agreement:.0%} "
+                     "(`face_voice_agreement`): even a perfect face teacher would give wrong speech labels on the rest.")
+    lines.append("- The student never hears a labeled clip of domain A, where it is tested: "
+                 "it learned on domain B's speakers and channel only.")
+    if finetune is not None:
+        lines += ["", verdict(finetune, baseline), "", verdict(finetune, dcmkt)]
+    return Markdown("\n".join(lines))
+
+
+def _fusion_knob(rec) -> str:
+    """The fusion knob of a run, for titles: alpha and tau, or epsilon."""
+    c = rec.config
+    if "method.alpha" in c:
+        return f"alpha={c['method.alpha']}, tau={c['method.tau']}"
+    return f"epsilon={c['method.epsilon']}" if "method.epsilon" in c else ""
+
+
+def pseudo_label_quality(records):
+    """Pseudo-labels on the unlabeled clips over training, one panel per fusion run.
+
+    Each panel: the accuracy (against the hidden voice label) of the face
+    teacher's labels, of the speech model's own weak-view labels, and of the
+    fused labels on the clips kept; and the mask rate (share of clips kept).
+    History rows average the steps since the previous evaluation.
+    """
+    records = records if isinstance(records, (list, tuple)) else [records]
+    fig, axes = plt.subplots(1, len(records), figsize=(4.8 * len(records), 3.3), squeeze=False)
+    for ax, r in zip(axes[0], records):
+        col = lambda k: np.array([h.get(k, np.nan) for h in r.history], float)  # noqa: E731
+        steps = col("step")
+        ax.plot(steps, col("pl_acc_face"), marker="^", color="tab:orange", label="face teacher")
+        ax.plot(steps, col("pl_acc_speech"), marker="v", color="tab:blue", label="speech model (weak view)")
+        ax.plot(steps, col("pl_acc"), marker="o", lw=2.2, color="tab:green", label="fused, kept clips")
+        ax.plot(steps, col("mask_rate"), ls="--", color="0.35", label="mask rate (share kept)")
+        ax.axhline(1 / len(r.classes), color="0.6", ls=":", label="chance")
+        if not np.isfinite(col("pl_acc")).any():
+            ax.text(0.5, 0.5, "no clip kept:\nno fused label to score", transform=ax.transAxes, ha="center", fontsize=8)
+        ax.set(ylim=(-0.03, 1.03), xlabel="step", title=f"{r.method} ({_fusion_knob(r)})")
+    axes[0][0].set_ylabel("accuracy / share of unlabeled clips")
+    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def fusion_diagnosis(baseline, *records, margin: float = 1.0):
+    """Markdown: for each fusion run, whether it beats the supervised baseline
+    and its pseudo-label numbers over the second half of training (fused,
+    speech-only, face-only accuracy and the share of clips kept)."""
+    from IPython.display import Markdown
+    lines = []
+    for r in records:
+        d = r.metrics["ua"] - baseline.metrics["ua"]
+        word = "beats" if d > margin else "ties with" if d >= -margin else "does not beat"
+        fused, sp, fa, kept = (_late(r, k) for k in ("pl_acc", "pl_acc_speech", "pl_acc_face", "mask_rate"))
+        lines += [f"**{r.method} ({_fusion_knob(r)}) {word} the supervised baseline**: UA {r.metrics['ua']:.1f} vs "
+                  f"{baseline.metrics['ua']:.1f} % ({d:+.1f} points).", "",
+                  f"- Second half of training: {kept:.0%} of the unlabeled clips kept; labels right on "
+                  f"{fused:.0%} of the kept clips (fused), {sp:.0%} for the speech model alone, {fa:.0%} for the face alone."]
+        if kept < 0.05:
+            lines.append("- (Almost) no clip passed the rule: the unlabeled term did nothing, so this run is the "
+                         "baseline with other random draws.")
+        elif np.isfinite(fused) and fused > max(sp, fa):
+            lines.append("- The fused labels were better than either view alone on the clips kept.")
+        else:
+            lines.append("- The fused labels were not better than the better single view here.")
+        lines.append("")
+    return Markdown("\n".join(lines))
+
+
+def agreement_sweep(df, n_classes: int):
+    """Two panels over the corpus's face-voice agreement rate: test UA per
+    method (left), and how often the face teacher's clip label matched the voice
+    label (right). ``df`` columns: face_voice_agreement, method, ua, face_acc (%)."""
+    fig, ax = plt.subplots(1, 2, figsize=(9.5, 3.2))
+    for m, d in df.groupby("method", sort=False):
+        ax[0].plot(d["face_voice_agreement"], d["ua"], marker="o", label=m,
+                   ls="--" if m == "supervised" else "-", color="0.4" if m == "supervised" else None)
+    d = df.dropna(subset=["face_acc"]).drop_duplicates("face_voice_agreement")
+    ax[1].plot(d["face_voice_agreement"], d["face_acc"], marker="^", color="tab:orange", label="face teacher vs voice")
+    ax[1].plot([0, 1], [0, 100], color="0.6", ls=":", label="= agreement rate")
+    for a in ax:
+        a.axhline(100 / n_classes, color="0.7", ls=":")
+        a.set_xlabel("face_voice_agreement of the corpus")
+        a.legend(fontsize=7)
+    ax[0].set(ylabel="test UA (%)", title="benefit of the face view")
+    ax[1].set(ylabel="accuracy (%)", title="teacher's labels on unlabeled clips", ylim=(0, 100))
+    fig.tight_layout()
+    return fig
+
+
+def paper_claims(df, margin: float = 1.0):
+    """Markdown: the seed's three qualitative findings checked against a
+    ``results.summarize`` table (mean UA): direct transfer alone is below the
+    baseline; SSL alone (FixMatch) is not above it; the best fusion beats every
+    other method."""
+    from IPython.display import Markdown
+    ua = df.set_index("method")["ua"]
+
+    def says(ok):
+        return "holds here" if ok else "does **not** hold here"
+    lines = []
+    if {"supervised", "dcmkt"} <= set(ua.index):
+        lines.append(f"- Direct transfer alone is weaker than the baseline: {says(ua['dcmkt'] < ua['supervised'] - margin)} "
+                     f"(dcmkt {ua['dcmkt']:.1f} vs supervised {ua['supervised']:.1f} % UA).")
+    if {"supervised", "fixmatch"} <= set(ua.index):
+        lines.append(f"- FixMatch alone does not improve on the baseline with few labels: "
+                     f"{says(ua['fixmatch'] <= ua['supervised'] + margin)} "
+                     f"(fixmatch {ua['fixmatch']:.1f} vs {ua['supervised']:.1f} %).")
+    fus = [m for m in ("fusion_consistent", "fusion_weighted") if m in ua.index]
+    if fus and len(ua) > len(fus):
+        best, rest = ua[fus].idxmax(), ua.drop(fus)
+        lines.append(f"- Fusing the two views gives the best result: {says(ua[best] > rest.max() + margin)} "
+                     f"(best fusion {best} {ua[best]:.1f} %, best other {rest.idxmax()} {rest.max():.1f} %).")
+    lines.append(f"\n(A difference within {margin:g} UA point counts as no difference.)")
+    return Markdown("\n".join(lines))
+
+
+# --- lessons 09-11 (comparison, classic methods, own corpus) ---
+
+def tsne_vs_umap(records, seed: int = 0):
+    """The same runs' test embeddings projected twice: t-SNE (top row) and UMAP (bottom row).
+
+    One column per run, points coloured by true class, so the two maps of
+    the same points can be compared directly (``project`` does the work).
+    """
+    records = [r for r in records if r.embeddings is not None]
+    fig, axes = plt.subplots(2, len(records), figsize=(3.6 * len(records), 6.6), squeeze=False)
+    for row, how in enumerate(("tsne", "umap")):
+        for ax, r in zip(axes[row], records):
+            xy = project(r.embeddings, how, seed)
+            for c, name in enumerate(r.classes):
+                m = r.y_true == c
+                ax.scatter(xy[m, 0], xy[m, 1], s=6, label=name)
+            ax.set_title(f"{r.method}: {'t-SNE' if how == 'tsne' else 'UMAP'}, UA {r.metrics['ua']:.1f}", fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0][0].legend(fontsize=7, markerscale=2)
+    fig.tight_layout()
+    return fig

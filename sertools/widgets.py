@@ -96,7 +96,7 @@ def method_explorer(method: str, knobs: dict, preset: str | None = None, baselin
     import pandas as pd
     from .results import RunStore
     from .viz import training_curves
-    store = store or RunStore("results/explorer")
+    store = store or RunStore()
     preset = preset or default_preset()
 
     def go(**values):
@@ -106,3 +106,132 @@ def method_explorer(method: str, knobs: dict, preset: str | None = None, baselin
                              for r in recs]).set_index("method")
 
     return explorer(go, knobs, run_now=run_now)
+
+
+# --- lessons 00-02 (corpus, spectrograms, baseline) ---
+
+def spectrogram_explorer(wave, sr: int = 16000, live: bool = True):
+    """Window length, hop, n_fft and n_mels of one clip: the STFT and the log-mel change live.
+
+    Left: the STFT in Hz (``viz.stft_image``); right: the log-mel features the
+    models see (``audio.FeatureExtractor``). A short window sharpens time and
+    blurs frequency; a long one does the opposite.
+    """
+    import numpy as np
+    import torch
+    from .audio import FeatureExtractor
+    from .viz import feature_image, stft_image
+
+    def show(win_ms, hop_ms, n_fft, n_mels):
+        n_fft = max(n_fft, int(sr * win_ms / 1000))
+        fig, ax = plt.subplots(1, 2, figsize=(11, 3))
+        stft_image(wave, sr, win_ms, hop_ms, n_fft, ax=ax[0])
+        ext = FeatureExtractor("logmel", sr, n_fft, win_ms, hop_ms, n_mels)
+        feature_image(ext(torch.from_numpy(np.asarray(wave, np.float32))), ax=ax[1],
+                      title=f"log-mel: {n_mels} bands x {ext.n_frames(len(wave))} frames")
+        fig.tight_layout()
+
+    return explorer(show, {
+        "win_ms": slider("window (ms)", 25.0, 5.0, 100.0, 1.0),
+        "hop_ms": slider("hop (ms)", 10.0, 2.0, 50.0, 1.0),
+        "n_fft": dropdown("n_fft", [128, 256, 512, 1024, 2048], 512),
+        "n_mels": slider("n_mels", 40, 8, 128, 4),
+    }, live=live)
+
+
+# --- lessons 03-06 (semi-supervised methods) ---
+
+
+# --- lessons 07-08 (cross-modal transfer, combined method) ---
+
+def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85, 1.0), store=None,
+                    run_now: bool = True):
+    """The seed's fusion with its knobs, beside the supervised baseline.
+
+    Controls: the method (``fusion_weighted`` or ``fusion_consistent``), alpha
+    and the threshold tau (weighted fusion), epsilon (consistent fusion), and
+    the corpus's ``face_voice_agreement`` from a few ``agreements``: a new
+    value regenerates the corpus, its features and the teacher's clip
+    distributions (a minute or more; the face teacher itself is reused).
+    Shows the pseudo-label quality (``viz.pseudo_label_quality``), the
+    diagnosis (``viz.fusion_diagnosis``) and a table. Knobs the method does not
+    use, and values equal to its defaults, are not passed on, so runs already
+    in the ``RunStore`` come back at once.
+    """
+    import pandas as pd
+    from .config import get_config
+    from .methods import METHODS
+    from .results import RunStore
+    from .viz import fusion_diagnosis, pseudo_label_quality
+    store = store or RunStore()
+    preset = preset or default_preset()
+    ccfg, tcfg = get_config(preset)
+
+    def go(method, alpha, tau, epsilon, face_voice_agreement):
+        defaults = METHODS[method].defaults
+        effective = lambda k: getattr(tcfg, k) if getattr(tcfg, k) is not None else defaults[k]  # noqa: E731
+        knobs = {k: round(v, 4) for k, v in dict(alpha=alpha, tau=tau, epsilon=epsilon).items()
+                 if k in defaults and round(v, 4) != effective(k)}
+        corpus = dict(face_voice_agreement=face_voice_agreement)
+        base = store.run("supervised", preset=preset, progress=False, **corpus)
+        rec = store.run(method, preset=preset, progress=False, **corpus, **knobs)
+        pseudo_label_quality([rec])
+        plt.show()
+        display(fusion_diagnosis(base, rec))
+        return pd.DataFrame([{"method": r.method, **{k.upper(): round(r.metrics[k], 1) for k in ("f1", "wa", "ua")}}
+                             for r in (base, rec)]).set_index("method")
+
+    return explorer(go, {
+        "method": dropdown("method", ["fusion_weighted", "fusion_consistent"], "fusion_consistent"),
+        "alpha": slider("alpha (weighted: face weight)", tcfg.alpha, 0.0, 1.0, 0.1),
+        "tau": slider("tau (weighted: threshold)", METHODS["fusion_weighted"].defaults["tau"], 0.3, 1.0, 0.05),
+        "epsilon": slider("epsilon (consistent)", tcfg.epsilon, 0.0, 1.0, 0.1),
+        "face_voice_agreement": dropdown("face-voice agreement", sorted({*agreements, ccfg.face_voice_agreement}),
+                                         ccfg.face_voice_agreement),
+    }, run_now=run_now)
+
+
+# --- lessons 09-11 (comparison, classic methods, own corpus) ---
+
+def compare_explorer(methods=("supervised", "fixmatch", "fusion_consistent"), seeds: int = 2,
+                     preset: str | None = None, out=None, how: str = "tsne", run_now: bool = True):
+    """The comparison as an explorer: pick methods, label budget, seeds and corpus knobs, press Run.
+
+    Shows the table (``results.table_markdown``), the UA / F1 bars over seeds
+    (``viz.metric_bars``) and the test embeddings of supervised and the best
+    methods (``viz.embedding_grid``, ``how`` = "tsne" or "umap"). Runs are
+    looked up in, and added to, the ``RunStore`` at ``out`` (the folder of
+    ``results.compare``), so a setting seen before comes back at once; a new
+    corpus knob means a new corpus (and its features) first.
+    """
+    from IPython.display import Markdown
+    from .config import class_names, get_config
+    from .results import RunStore, all_methods, summarize, table_markdown
+    from .viz import _best_per_group, embedding_grid, metric_bars
+    preset = preset or default_preset()
+    store = RunStore(out)
+    ccfg, tcfg = get_config(preset)
+
+    def go(methods, seeds, **knobs):
+        knobs = {k: round(v, 4) if isinstance(v, float) else v for k, v in knobs.items()}  # 0.7, not 0.7000000001
+        done = {}
+        for m in methods:
+            try:
+                done[m] = [store.run(m, seed=s, preset=preset, progress=False, **knobs) for s in range(seeds)]
+            except Exception as e:  # one failing method must not hide the others
+                print(f"! {m}: {type(e).__name__}: {e}")
+        if not done:
+            return None
+        df = summarize(done)
+        display(Markdown(table_markdown(df, f"{seeds} seed(s); " + ", ".join(f"{k}={v}" for k, v in knobs.items()))))
+        metric_bars(df)
+        embedding_grid([done[m][0] for m in (_best_per_group(done) or list(done)[:3])], how)
+
+    return explorer(go, {
+        "methods": W.SelectMultiple(options=all_methods(), value=tuple(methods), rows=8, description="methods"),
+        "n_labeled": slider("labels per class", tcfg.n_labeled, 2, ccfg.n_train // len(class_names(ccfg.classes))),
+        "seeds": slider("seeds", seeds, 1, 5),
+        "face_voice_agreement": slider("face-voice agreement", ccfg.face_voice_agreement, 0.0, 1.0, 0.05),
+        "intensity_max": slider("max emotion intensity", ccfg.intensity_max, ccfg.intensity_min, 1.0, 0.05),
+        "snr_db_b": slider("SNR of domain B (dB)", ccfg.snr_db_b, 0.0, 30.0, 1.0),
+    }, run_now=run_now)

@@ -4,6 +4,7 @@ import os
 import tempfile
 
 os.environ.setdefault("SERTOOLS_CACHE", tempfile.mkdtemp(prefix="sertools-test-cache-"))
+os.environ.setdefault("SERTOOLS_RESULTS", tempfile.mkdtemp(prefix="sertools-test-results-"))
 os.environ.setdefault("SERTOOLS_PRESET", "quick")
 os.environ.setdefault("MPLBACKEND", "Agg")
 

@@ -13,8 +13,9 @@ ramp over 80 epochs (scaled by the labeled share); USB uses lambda_u = 10.
 We use lambda_u = 10 and a sigmoid ramp over the first 40 % of training.
 """
 import torch
+import torch.nn.functional as F
 
-from .base import Method, pseudo_label_accuracy, sigmoid_rampup, supervised_loss
+from .base import Method, pseudo_label_accuracy, sigmoid_rampup
 
 
 def consistency_mse(logits, target_probs):
@@ -27,13 +28,13 @@ class PiModel(Method):
     defaults = {**Method.defaults, "lambda_u": 10.0, "ramp": 0.4}
 
     def step(self, model, batch, weak, strong, progress):
-        loss_x = supervised_loss(model, batch, self.labeled_aug(weak, strong))
-        loss_c = 0.0
-        for inputs in (batch["x"], batch["u"]):
-            z1 = model(weak(inputs))
-            with torch.no_grad():
-                p2 = torch.softmax(model(weak(inputs)), -1)
-            loss_c = loss_c + consistency_mse(z1, p2)
+        z1_x = model(self.labeled_aug(weak, strong)(batch["x"]))  # first pass of x: also the supervised term
+        z1_u = model(weak(batch["u"]))
+        with torch.no_grad():                                      # second, independent passes: the targets
+            p2_x = torch.softmax(model(weak(batch["x"])), -1)
+            p2 = torch.softmax(model(weak(batch["u"])), -1)
+        loss_x = F.cross_entropy(z1_x, batch["y"])
+        loss_c = consistency_mse(z1_x, p2_x) + consistency_mse(z1_u, p2)
         w = self.lambda_u * sigmoid_rampup(progress, self.ramp)
         return loss_x + w * loss_c, {"w_u": w, "mask_rate": 1.0,
                                      "pl_acc": pseudo_label_accuracy(p2.argmax(-1), batch["u_y"])}

@@ -31,7 +31,7 @@ SENTIMENTS = ("negative", "neutral", "positive")
 class CorpusConfig:
     """Knobs of the built-in audio-visual corpus (``sertools.synth``)."""
 
-    seed: int = 0
+    corpus_seed: int = 0               # the simulated world; a run's `seed` varies labels and training only
     classes: str = "emotion4"          # "emotion4" (IEMOCAP-like) or "sentiment3" (CH-SIMS-like)
     sr: int = 16000
     n_speakers_a: int = 24             # in-domain speakers (labeled pool, val, test)
@@ -122,7 +122,7 @@ PRESETS: dict[str, dict[str, dict]] = {
 
 # Documented ranges: (low, high) inclusive, or a tuple of allowed values.
 RANGES: dict[str, tuple] = {
-    "classes": ("emotion4", "sentiment3"),
+    "classes": ("emotion4", "sentiment3"), "corpus_seed": (0, 2**31 - 1),
     "sr": (8000, 48000),
     "n_speakers_a": (4, 10_000), "n_speakers_b": (2, 100_000),
     "n_train": (8, 1_000_000), "n_unlabeled": (0, 10_000_000),
@@ -208,8 +208,8 @@ def default_preset() -> str:
 def get_config(preset: str | None = None, **overrides) -> tuple[CorpusConfig, TrainConfig]:
     """Both configs of a preset, with ``overrides`` (any field of either) applied.
 
-    A key that belongs to both (``seed``) sets both. Unknown keys and values
-    out of range raise ``ConfigError`` naming the key and the allowed range.
+    Unknown keys and values out of range raise ``ConfigError`` naming the
+    key and the allowed range.
     """
     preset = preset or default_preset()
     if preset not in PRESETS:

@@ -14,7 +14,7 @@ from .config import config_hash, get_config
 from .corpora import corpus_key, load_corpus
 from .methods import make_method
 from .models import speech_model
-from .train import RunRecord, fit
+from .train import RunRecord, fit, seed_everything
 from .views import make_views
 
 _CLIPS: dict = {}
@@ -63,6 +63,7 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
     ccfg, tcfg = get_config(preset, **overrides)
     m = make_method(method, tcfg)
     views = get_views(corpus, ccfg, tcfg, with_face=m.needs_face)
+    seed_everything(tcfg.seed)  # the model's initial weights belong to the run's seed
     model = speech_model(views.n_in, views.n_classes, tcfg)
     record = fit(m, model, views, tcfg, progress=progress)
     record.config.update({"corpus": corpus, "corpus_config": config_hash(ccfg), "preset": preset})

@@ -39,7 +39,7 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def _face_key(ccfg, epochs: int, arch: str) -> str:
-    face_fields = {k: getattr(ccfg, k) for k in ("seed", "classes", "face_size", "n_face_images", "n_face_identities")}
+    face_fields = {k: getattr(ccfg, k) for k in ("corpus_seed", "classes", "face_size", "n_face_images", "n_face_identities")}
     return config_hash(extra={**face_fields, "epochs": epochs, "arch": arch})
 
 
@@ -81,7 +81,7 @@ def train_teacher(ccfg, tcfg=None, progress: bool = True, refresh: bool = False)
         model.load_state_dict(ck["state_dict"])
         return {"model": model, "heldout_acc": float(ck["heldout_acc"]), "seconds": float(ck["seconds"]),
                 "path": path, "history": ck["history"].tolist()}
-    seed_everything(ccfg.seed)
+    seed_everything(ccfg.corpus_seed)
     device = select_device(tcfg.device)
     model.to(device)
     X, y = to_tensor(images[~held]), torch.as_tensor(labels[~held])

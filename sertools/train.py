@@ -179,7 +179,7 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
         batch = _batch(views, next(lab_it), next(unl_it) if unl_it else None, device)
         loss, logs = method.step(model, batch, weak, strong, (step - 1) / steps)
         if not torch.isfinite(loss):
-            raise TrainingError(f"{method.name}: the loss became {float(loss)} at step {step} of {steps} "
+            raise TrainingError(f"{method.name}: the loss became {loss.item()} at step {step} of {steps} "
                                 f"(logs: {logs}); lower lr (now {tcfg.lr}) or lambda_u", record)
         opt.zero_grad(set_to_none=True)
         loss.backward()

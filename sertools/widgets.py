@@ -62,8 +62,8 @@ def slider(description, value, lo, hi, step=None, log=False):
 
 
 def dropdown(description, options, value=None):
-    return W.Dropdown(options=options, value=value if value is not None else options[0], description=description,
-                      style={"description_width": "initial"})
+    extra = {} if value is None else {"value": value}  # default: the first option
+    return W.Dropdown(options=options, description=description, style={"description_width": "initial"}, **extra)
 
 
 def clip_generator(run_now: bool = True):

@@ -39,7 +39,7 @@ def test_generation_is_deterministic_and_independent_of_workers():
     pd.testing.assert_frame_equal(a.table, b.table)
     assert all(np.array_equal(x, y) for x, y in zip(a.waves, b.waves))
     assert all(np.array_equal(x, y) for x, y in zip(a.frames, b.frames))
-    c = C.generate(get_config("quick", **{**SMALL, "n_train": 12, "n_unlabeled": 8, "seed": 1})[0], n_jobs=1,
+    c = C.generate(get_config("quick", **{**SMALL, "n_train": 12, "n_unlabeled": 8, "corpus_seed": 1})[0], n_jobs=1,
                    progress=False)
     assert not np.array_equal(a.waves[0][:1000], c.waves[0][:1000])
 

@@ -90,7 +90,7 @@ def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: st
 
 def _plan(cfg: CorpusConfig) -> pd.DataFrame:
     """Who says what in which split: the corpus table before any sound."""
-    rng = np.random.default_rng([cfg.seed, 1])
+    rng = np.random.default_rng([cfg.corpus_seed, 1])
     n_a = cfg.n_speakers_a
     order = rng.permutation(n_a)
     n_val_spk = max(1, round(0.2 * n_a))
@@ -116,7 +116,7 @@ def _plan(cfg: CorpusConfig) -> pd.DataFrame:
 def _speakers(cfg: CorpusConfig, table: pd.DataFrame):
     out = {}
     for s in sorted(set(table["speaker"])):
-        rng = np.random.default_rng([cfg.seed, 2, int(s[1:]), ord(s[0])])
+        rng = np.random.default_rng([cfg.corpus_seed, 2, int(s[1:]), ord(s[0])])
         out[s] = (voicegen.random_speaker(rng, s), facegen.random_identity(rng),
                   _channel(s[0], cfg, rng))  # domain A keeps one session channel per speaker
     return out
@@ -127,7 +127,7 @@ def _generate_rows(cfg: CorpusConfig, table: pd.DataFrame, rows: np.ndarray, peo
     for i in rows:
         r = table.iloc[i]
         spk, ident, chan = people[r.speaker]
-        rng = np.random.default_rng([cfg.seed, 3, int(i)])
+        rng = np.random.default_rng([cfg.corpus_seed, 3, int(i)])
         out.append(make_clip(cfg, spk, ident, r.domain, r.emotion, r.intensity, rng,
                              channel=chan if r.domain == "A" else None))
     return out
@@ -189,7 +189,7 @@ def face_image_set(cfg: CorpusConfig, refresh: bool = False):
     if path.exists() and not refresh:
         z = load_arrays(path)
         return z["images"], z["labels"], z["identity"]
-    rng = np.random.default_rng([cfg.seed, 4])
+    rng = np.random.default_rng([cfg.corpus_seed, 4])
     images, emo_idx, identity = facegen.face_image_set(cfg.n_face_images, cfg.n_face_identities,
                                                        list(EMOTIONS), rng, size=cfg.face_size)
     labels = np.array([label_of(EMOTIONS[i], cfg.classes) for i in emo_idx])

@@ -86,20 +86,29 @@ class SpecAugment(torch.nn.Module):
         self.n_freq_masks, self.n_time_masks = n_freq_masks, n_time_masks
         self.time_warp, self.noise_std = time_warp, noise_std
 
-    def warp(self, x: torch.Tensor) -> torch.Tensor:
-        """Stretch the time axis left of a random centre and squeeze it right of it."""
-        T = x.shape[1]
-        if self.time_warp <= 0 or T < 4 * self.time_warp:
+    def warp(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Stretch each clip's time axis left of a random centre and squeeze it
+        right of it, within the clip's own length (clips shorter than
+        4 * time_warp frames are left as they are)."""
+        tw = self.time_warp
+        if tw <= 0:
             return x
-        c = int(torch.randint(self.time_warp, T - self.time_warp, ()))
-        w = int(torch.randint(-self.time_warp, self.time_warp + 1, ()))
-        left = F.interpolate(x[:, :c].transpose(1, 2), size=c + w, mode="linear", align_corners=False)
-        right = F.interpolate(x[:, c:].transpose(1, 2), size=T - c - w, mode="linear", align_corners=False)
-        return torch.cat([left, right], dim=2).transpose(1, 2)
+        lengths = mask.sum(1).tolist() if mask is not None else [x.shape[1]] * len(x)
+        out = x.clone()
+        for i, L in enumerate(lengths):
+            if L < 4 * tw:
+                continue
+            c = int(torch.randint(tw + 1, L - tw, ()))  # both parts keep at least one frame
+            w = int(torch.randint(-tw, tw + 1, ()))
+            seq = x[i, :L].T[None]                       # (1, F, L)
+            left = F.interpolate(seq[..., :c], size=c + w, mode="linear", align_corners=False)
+            right = F.interpolate(seq[..., c:], size=L - c - w, mode="linear", align_corners=False)
+            out[i, :L] = torch.cat([left, right], dim=2)[0].T
+        return out
 
     def forward(self, batch):
         x, mask = _split(batch)
-        x = self.warp(x) if x.dim() == 3 else x
+        x = self.warp(x, mask) if x.dim() == 3 else x
         seq = x.dim() == 3
         # torchaudio's layout is (batch, channel, freq, time); masks are drawn per clip (iid)
         spec = (x.transpose(1, 2).unsqueeze(1) if seq else x[:, None, :, None]).contiguous()

@@ -168,8 +168,28 @@ def check_value(key: str, value):
         raise ConfigError(f"{key}={value!r} is out of range; allowed range is [{rng[0]}, {rng[1]}]")
 
 
+def _check_type(key: str, value, default) -> None:
+    """The value must have its field's kind: an int for an int, a number for a float."""
+    kind = type(default)
+    if default is None:  # optional numbers (method defaults when None)
+        ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+        kind = float
+    elif kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise ConfigError(f"{key}={value!r}: expected {'an' if kind is int else 'a'} {kind.__name__}"
+                          + (f" in [{RANGES[key][0]}, {RANGES[key][1]}]" if key in RANGES and not isinstance(RANGES[key][0], str) else ""))
+
+
 def validate(cfg) -> None:
     for f in dataclasses.fields(cfg):
+        _check_type(f.name, getattr(cfg, f.name), f.default)
         check_value(f.name, getattr(cfg, f.name))
     if isinstance(cfg, CorpusConfig):
         if cfg.min_seconds > cfg.max_seconds:

@@ -479,7 +479,7 @@ def ssl_diagnosis(baseline, rec, margin: float = 1.0):
         if acc_b < acc_a - 0.05:
             fact += " The gap points to the domain shift: the unlabeled clips come from other speakers and a noisier channel (domain B)."
         if acc_b < 0.5:
-            fact += f" About {1 - acc_b:.0%} of the targets were wrong, and the model learns them as if true (confirmation bias)."
+            fact += f" About {1 - acc_b:.0%} of the targets were wrong, and the model is trained towards them as if true (confirmation bias)."
         lines.append(fact)
     if n is not None:
         first = rec.history[0]["val_ua"] if rec.history else float("nan")

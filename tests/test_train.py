@@ -323,8 +323,9 @@ def test_config_errors_are_value_errors():
 def test_presets_and_overrides():
     c, t = get_config("quick")
     assert (t.steps, t.mu, c.n_train) == (60, 2, 160)
-    c, t = get_config("quick", seed=5, steps=7)
-    assert c.seed == 5 and t.seed == 5 and t.steps == 7    # seed belongs to both configs
+    c, t = get_config("quick", seed=5, steps=7, corpus_seed=2)
+    assert t.seed == 5 and t.steps == 7 and c.corpus_seed == 2
+    assert not hasattr(c, "seed")      # a run's seed varies labels and training, not the simulated world
 
 
 def test_parse_sets():
@@ -337,7 +338,7 @@ def test_parse_sets():
 
 def test_set_strings_are_coerced_to_field_types():
     sets = parse_sets(["tau=0.9", "mu=2", "specaugment=false", "lr=1e-3", "aggregate=max", "seed=3",
-                       "soft_targets=Yes", "dropout=0", "face_voice_agreement=0.5"])
+                       "soft_targets=Yes", "dropout=0", "face_voice_agreement=0.5", "corpus_seed=4"])
     c, t = get_config("quick", **sets)
     assert t.tau == 0.9 and isinstance(t.tau, float)
     assert t.mu == 2 and type(t.mu) is int
@@ -345,7 +346,8 @@ def test_set_strings_are_coerced_to_field_types():
     assert t.lr == pytest.approx(1e-3) and isinstance(t.lr, float)
     assert t.dropout == 0.0 and isinstance(t.dropout, float)
     assert t.aggregate == "max"
-    assert t.seed == 3 and c.seed == 3 and type(c.seed) is int
+    assert t.seed == 3 and type(t.seed) is int
+    assert c.corpus_seed == 4 and type(c.corpus_seed) is int
     assert c.face_voice_agreement == 0.5
     _, t = get_config("quick", tau="none", lambda_u="2")
     assert t.tau is None and t.lambda_u == 2.0

@@ -666,7 +666,8 @@ def fusion_diagnosis(baseline, *records, margin: float = 1.0):
         lines += [f"**{r.method} ({_fusion_knob(r)}) {word} the supervised baseline**: UA {r.metrics['ua']:.1f} vs "
                   f"{baseline.metrics['ua']:.1f} % ({d:+.1f} points).", "",
                   f"- Second half of training: {kept:.0%} of the unlabeled clips kept; labels right on "
-                  f"{fused:.0%} of the kept clips (fused), {sp:.0%} for the speech model alone, {fa:.0%} for the face alone."]
+                  + (f"{fused:.0%} of the kept clips (fused), " if np.isfinite(fused) else "")
+                  + f"{sp:.0%} of all clips for the speech model alone, {fa:.0%} for the face alone."]
         if kept < 0.05:
             lines.append("- (Almost) no clip passed the rule: the unlabeled term did nothing, so this run is the "
                          "baseline with other random draws.")

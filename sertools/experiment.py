@@ -32,7 +32,7 @@ def get_clips(corpus: str, ccfg, progress: bool = True):
 _VIEWS: dict = {}
 
 
-def get_views(corpus: str, ccfg, tcfg, with_face: bool = False):
+def get_views(corpus: str, ccfg, tcfg, with_face: bool = False, progress: bool = True):
     """Views for a run's label budget and seed (with the face teacher's
     clip distributions on the unlabeled view when ``with_face``)."""
     key = (corpus, config_hash(ccfg), tcfg.features, tcfg.n_fft, tcfg.win_ms, tcfg.hop_ms, tcfg.n_mels,
@@ -40,14 +40,14 @@ def get_views(corpus: str, ccfg, tcfg, with_face: bool = False):
     if key not in _VIEWS:
         if len(_VIEWS) >= 4:
             _VIEWS.pop(next(iter(_VIEWS)))
-        clips = get_clips(corpus, ccfg)
+        clips = get_clips(corpus, ccfg, progress=progress)
         feats = corpus_features(clips, tcfg, key=corpus_key(clips))
         _VIEWS[key] = make_views(clips, feats, tcfg.n_labeled, tcfg.seed)
     views = _VIEWS[key]
     face_key = (tcfg.face_teacher, tcfg.aggregate)
     if with_face and views.meta.get("face_key") != face_key:
         from .teacher import clip_distributions
-        dist = clip_distributions(get_clips(corpus, ccfg), ccfg, tcfg)
+        dist = clip_distributions(get_clips(corpus, ccfg, progress=progress), ccfg, tcfg, progress=progress)
         views.unlabeled.face = torch.as_tensor(dist[views.unlabeled.rows], dtype=torch.float32)
         views.meta["face_key"] = face_key
     return views
@@ -62,7 +62,7 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
     """
     ccfg, tcfg = get_config(preset, **overrides)
     m = make_method(method, tcfg)
-    views = get_views(corpus, ccfg, tcfg, with_face=m.needs_face)
+    views = get_views(corpus, ccfg, tcfg, with_face=m.needs_face, progress=progress)
     seed_everything(tcfg.seed)  # the model's initial weights belong to the run's seed
     model = speech_model(views.n_in, views.n_classes, tcfg)
     record = fit(m, model, views, tcfg, progress=progress)

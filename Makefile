@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: setup
-	SERTOOLS_PRESET=quick $(BIN)/python -m pytest -q tests
+	SERTOOLS_PRESET=quick OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests
 
 demo: setup
 	$(BIN)/sertools compare --preset $(PRESET) --seeds 3 --budgets 5,10,30 --out results

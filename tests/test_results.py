@@ -86,3 +86,20 @@ def test_cli_reports_bad_input_clearly(tmp_path):
     p = subprocess.run([sys.executable, "-m", "sertools", "compare", "--methods", "nope", "--out", str(tmp_path)],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "unknown method(s) ['nope']" in p.stderr
+
+
+def test_compare_on_a_folder_corpus_end_to_end(tmp_path):
+    """`sertools corpus` writes a folder; `compare --corpus folder:...` trains on it."""
+    small = ["--set", "n_speakers_a=8", "--set", "n_speakers_b=6", "--set", "n_train=48", "--set", "n_unlabeled=32",
+             "--set", "n_val=16", "--set", "n_test=16"]
+    folder = tmp_path / "corpus"
+    p = subprocess.run([sys.executable, "-m", "sertools", "corpus", "--preset", "quick", "--out", str(folder),
+                        "--quiet", *small], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    out = tmp_path / "res"
+    p = subprocess.run([sys.executable, "-m", "sertools", "compare", "--methods", "supervised,fixmatch",
+                        "--seeds", "1", "--preset", "quick", "--corpus", f"folder:{folder}", "--out", str(out),
+                        "--quiet", "--set", "n_labeled=5"], capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stderr[-2000:]
+    df = pd.read_csv(out / "results.csv")
+    assert list(df["method"]) == ["supervised", "fixmatch"] and df["ua"].between(0, 100).all()

@@ -175,7 +175,7 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
     for m, s in tqdm(jobs, desc="compare", disable=not progress):
         try:
             done.setdefault(m, []).append(store.run(m, seed=s, preset=preset, corpus=corpus, rerun=rerun,
-                                                    progress=progress, **{k: v for k, v in overrides.items() if k != "n_labeled"}))
+                                                    progress=progress, **overrides))
         except Exception as e:  # keep going: one broken method must not cost the others
             failures.append(f"{m} (seed {s}): {type(e).__name__}: {e}")
             print(f"! {failures[-1]}")

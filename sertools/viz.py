@@ -157,6 +157,9 @@ def budget_curve(curve):
     for m, d in curve.groupby("method", sort=False):
         ax.errorbar(d["n_labeled"], d["ua"], yerr=d.get("ua_std"), marker="o", capsize=3, label=m)
     ax.set_xscale("log")
+    ticks = sorted(set(curve["n_labeled"]))
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("labeled clips per class")
     ax.set_ylabel("UA (%)")
     ax.legend(fontsize=8)
@@ -467,10 +470,13 @@ def ssl_diagnosis(baseline, rec, margin: float = 1.0):
     scores = f"UA {m['ua']:.1f} vs {b['ua']:.1f} % ({d_ua:+.1f} points), F1 {m['f1']:.1f} vs {b['f1']:.1f} %"
     if mask < 0.05:
         head = (f"**{rec.method} is, in effect, the supervised baseline here**: {scores}. Almost no unlabeled "
-                "clip entered the loss, so the difference comes from other random draws (initialisation, "
-                "batches), not from the unlabeled clips.")
+                "clip entered the loss, so the difference comes from other random draws (augmentation, dropout, "
+                "batch order), not from the unlabeled clips.")
     else:
         head = f"**{rec.method} {verdict} the supervised baseline** here: {scores}."
+        if abs(d_ua) < 5:
+            head += (" One split and seed: a gap of a few points may be noise (check with "
+                     f"`sertools compare --methods supervised,{rec.method} --seeds 3`).")
     lines = [head, "", f"- Unlabeled clips in the loss (mask rate): {mask:.0%}"
              + (" (the threshold was almost never reached)." if mask < 0.05 else ".")]
     if np.isfinite(acc_b):
@@ -754,5 +760,25 @@ def tsne_vs_umap(records, seed: int = 0):
             ax.set_xticks([])
             ax.set_yticks([])
     axes[0][0].legend(fontsize=7, markerscale=2)
+    fig.tight_layout()
+    return fig
+
+
+def feature_boxplots(table, labels, classes, columns):
+    """Boxes of a few per-clip features by class, one panel (and y-axis) per feature.
+
+    table : DataFrame, one row per clip (e.g. ``prosody.feature_table``)
+    labels : class index of each row (rows with -1 are left out)
+    classes : class names in order; columns : the features to draw.
+    A box spans the middle half of the clips, its line is the median, the
+    whiskers reach 1.5 box lengths (outliers not drawn).
+    """
+    labels = np.asarray(labels)
+    fig, axes = plt.subplots(1, len(columns), figsize=(2.7 * len(columns), 2.9), squeeze=False)
+    for ax, col in zip(axes[0], columns):
+        values = table[col].to_numpy()
+        ax.boxplot([values[labels == c] for c in range(len(classes))], showfliers=False)
+        ax.set_xticks(range(1, len(classes) + 1), classes, rotation=45, fontsize=8)
+        ax.set_title(col, fontsize=9)
     fig.tight_layout()
     return fig

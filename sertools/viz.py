@@ -115,18 +115,22 @@ def project(emb: np.ndarray, how: str = "tsne", seed: int = 0) -> np.ndarray:
     raise ValueError(f"how={how!r}: choose tsne or umap")
 
 
+def scatter_by_class(ax, xy, record, title: str):
+    """2-D points of a run's test clips, one colour per true class."""
+    for c, name in enumerate(record.classes):
+        m = record.y_true == c
+        ax.scatter(xy[m, 0], xy[m, 1], s=6, label=name)
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def embedding_grid(records, how: str = "tsne"):
     """Test-set embeddings of several runs, projected to 2-D and coloured by true class."""
     records = [r for r in records if r.embeddings is not None]
     fig, axes = plt.subplots(1, len(records), figsize=(3.6 * len(records), 3.4), squeeze=False)
     for ax, r in zip(axes[0], records):
-        xy = project(r.embeddings, how)
-        for c, name in enumerate(r.classes):
-            m = r.y_true == c
-            ax.scatter(xy[m, 0], xy[m, 1], s=6, label=name)
-        ax.set_title(f"{r.method} ({how}), UA {r.metrics['ua']:.1f}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        scatter_by_class(ax, project(r.embeddings, how), r, f"{r.method} ({how}), UA {r.metrics['ua']:.1f}")
     axes[0][0].legend(fontsize=7, markerscale=2)
     fig.tight_layout()
     return fig
@@ -752,13 +756,8 @@ def tsne_vs_umap(records, seed: int = 0):
     fig, axes = plt.subplots(2, len(records), figsize=(3.6 * len(records), 6.6), squeeze=False)
     for row, how in enumerate(("tsne", "umap")):
         for ax, r in zip(axes[row], records):
-            xy = project(r.embeddings, how, seed)
-            for c, name in enumerate(r.classes):
-                m = r.y_true == c
-                ax.scatter(xy[m, 0], xy[m, 1], s=6, label=name)
-            ax.set_title(f"{r.method}: {'t-SNE' if how == 'tsne' else 'UMAP'}, UA {r.metrics['ua']:.1f}", fontsize=9)
-            ax.set_xticks([])
-            ax.set_yticks([])
+            scatter_by_class(ax, project(r.embeddings, how, seed), r,
+                             f"{r.method}: {'t-SNE' if how == 'tsne' else 'UMAP'}, UA {r.metrics['ua']:.1f}")
     axes[0][0].legend(fontsize=7, markerscale=2)
     fig.tight_layout()
     return fig

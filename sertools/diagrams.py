@@ -42,10 +42,11 @@ LABELED_EDGES = [("x", "Ax"), ("Ax", "fx"), ("fx", "Ls")]
 TOTAL_AT = (8.6, 2.2)
 
 
-def _with_labeled(nodes: dict, edges: list, total: str, unsup: str = "Lu") -> tuple[dict, list]:
-    """Add the shared labeled row and the total loss L = L_s + ... to a spec."""
-    nodes = {**LABELED_ROW, **nodes, "L": (total, TOTAL_AT, "loss")}
-    return nodes, LABELED_EDGES + edges + [("Ls", "L"), (unsup, "L")]
+def _ssl(title: str, nodes: dict, edges: list, total: str) -> dict:
+    """A spec: the shared labeled row, the method's own boxes, and the total loss
+    L = L_s + ... fed by ``Ls`` and the method's unlabeled loss box ``Lu``."""
+    return dict(title=title, nodes={**LABELED_ROW, **nodes, "L": (total, TOTAL_AT, "loss")},
+                edges=LABELED_EDGES + edges + [("Ls", "L"), ("Lu", "L")])
 
 
 SPECS: dict[str, dict] = {}
@@ -56,20 +57,18 @@ SPECS["supervised"] = dict(
            "L": ("$L = L_s$", TOTAL_AT, "loss")},
     edges=LABELED_EDGES + [("Ls", "L")])
 
-SPECS["pseudo_label"] = dict(
-    title="Pseudo-Label (Lee 2013): the model labels the unlabeled clips itself",
-    **dict(zip(("nodes", "edges"), _with_labeled({
+SPECS["pseudo_label"] = _ssl(
+    "Pseudo-Label (Lee 2013): the model labels the unlabeled clips itself", {
         "u": ("unlabeled $u$\n(domain B)", (0, 1.2), "data"),
         "au": ("$a(u)$\nweak", (1.6, 1.2), "aug"),
         "fu": (r"$f_\theta$", (3.2, 1.2), "net"),
         "q": (r"$\hat y$ = argmax $q$" "\n" r"keep if max $q \geq \tau$", (5.4, 0.1), "op"),
         "Lu": (r"$L_u$ = CE($f_\theta(a(u))$, $\hat y$)" "\n" "on kept clips", (5.4, 1.5), "loss"),
     }, [("u", "au"), ("au", "fu"), ("fu", "Lu"), ("fu", "q", "$q$ (one pass)", "stop"), ("q", "Lu", "", "stop")],
-        r"$L = L_s + \lambda_u\,w(t)\,L_u$"))))
+    r"$L = L_s + \lambda_u\,w(t)\,L_u$")
 
-SPECS["pi_model"] = dict(
-    title=r"$\Pi$-model (Laine & Aila 2017): two noisy passes must agree",
-    **dict(zip(("nodes", "edges"), _with_labeled({
+SPECS["pi_model"] = _ssl(
+    r"$\Pi$-model (Laine & Aila 2017): two noisy passes must agree", {
         "u": ("every clip\n$x$ and $u$", (0, 0.9), "data"),
         "a1": ("$a(\\cdot)$\nnoise 1", (1.6, 1.6), "aug"),
         "a2": ("$a'(\\cdot)$\nnoise 2", (1.6, 0.2), "aug"),
@@ -77,11 +76,10 @@ SPECS["pi_model"] = dict(
         "f2": (r"$f_\theta$ + dropout", (3.2, 0.2), "net"),
         "Lu": (r"$L_c = \|p_1 - p_2\|^2 / C$", (5.4, 0.9), "loss"),
     }, [("u", "a1"), ("u", "a2"), ("a1", "f1"), ("a2", "f2"), ("f1", "Lu", "$p_1$"), ("f2", "Lu", "$p_2$", "stop")],
-        r"$L = L_s + \lambda_u\,w(t)\,L_c$"))))
+    r"$L = L_s + \lambda_u\,w(t)\,L_c$")
 
-SPECS["temporal_ensembling"] = dict(
-    title="Temporal Ensembling (Laine & Aila 2017): the target is the average of past predictions",
-    **dict(zip(("nodes", "edges"), _with_labeled({
+SPECS["temporal_ensembling"] = _ssl(
+    "Temporal Ensembling (Laine & Aila 2017): the target is the average of past predictions", {
         "u": ("unlabeled $u_i$\n(index $i$)", (0, 1.5), "data"),
         "au": ("$a(u_i)$", (1.6, 1.5), "aug"),
         "fu": (r"$f_\theta$", (3.2, 1.5), "net"),
@@ -90,11 +88,10 @@ SPECS["temporal_ensembling"] = dict(
         "Lu": (r"$L_c = \|p_i - \tilde z_i\|^2 / C$", (5.4, 1.5), "loss"),
     }, [("u", "au"), ("au", "fu"), ("fu", "Lu", "$p_i$"), ("fu", "Z", "write $p_i$", "state"),
         ("Z", "t", "", "stop"), ("t", "Lu", "", "stop")],
-        r"$L = L_s + \lambda_u\,w(t)\,L_c$"))))
+    r"$L = L_s + \lambda_u\,w(t)\,L_c$")
 
-SPECS["mean_teacher"] = dict(
-    title="Mean Teacher (Tarvainen & Valpola 2017): an averaged copy of the model gives the targets",
-    **dict(zip(("nodes", "edges"), _with_labeled({
+SPECS["mean_teacher"] = _ssl(
+    "Mean Teacher (Tarvainen & Valpola 2017): an averaged copy of the model gives the targets", {
         "u": ("unlabeled $u$", (0, 0.9), "data"),
         "a1": ("$a(u)$", (1.6, 1.6), "aug"),
         "a2": ("$a'(u)$", (1.6, 0.2), "aug"),
@@ -103,11 +100,10 @@ SPECS["mean_teacher"] = dict(
         "Lu": (r"$L_c = \|p_s - p_t\|^2 / C$", (6.0, 0.9), "loss"),
     }, [("u", "a1"), ("u", "a2"), ("a1", "f1"), ("a2", "f2"), ("f1", "Lu", "$p_s$"), ("f2", "Lu", "$p_t$", "stop"),
         ("f1", "f2", r"EMA: $\theta' \leftarrow \beta\theta' + (1-\beta)\theta$", "state")],
-        r"$L = L_s + \lambda_u\,w(t)\,L_c$"))))
+    r"$L = L_s + \lambda_u\,w(t)\,L_c$")
 
-SPECS["fixmatch"] = dict(
-    title="FixMatch (Sohn et al. 2020): a confident weak view labels the strong view",
-    **dict(zip(("nodes", "edges"), _with_labeled({
+SPECS["fixmatch"] = _ssl(
+    "FixMatch (Sohn et al. 2020): a confident weak view labels the strong view", {
         "u": ("unlabeled $u$\n($\\mu B$ clips)", (0, 0.9), "data"),
         "a1": ("$a(u)$\nweak", (1.6, 0.0), "aug"),
         "a2": ("$A(u)$\nSpecAugment", (1.6, 1.6), "aug"),
@@ -117,11 +113,11 @@ SPECS["fixmatch"] = dict(
         "Lu": (r"$L_u$ = $m\cdot$CE($f_\theta(A(u))$, $\hat y$)", (5.4, 1.6), "loss"),
     }, [("u", "a1"), ("u", "a2"), ("a1", "f1"), ("a2", "f2"), ("f2", "Lu"), ("f1", "q", "$q$", "stop"),
         ("q", "Lu", "", "stop")],
-        r"$L = L_s + \lambda_u\,L_u$"))))
+    r"$L = L_s + \lambda_u\,L_u$")
 
 _FACE_ROW = {
     "v": ("video frames\nof $u$", (0, 0.0), "data"),
-    "ft": ("face teacher\n(MobileNet, fixed)", (1.6, 0.0), "fixed"),
+    "ft": ("face teacher\n(fixed)", (1.6, 0.0), "fixed"),
     "agg": ("aggregate frames\n" r"$\to p_f$ (cached)", (3.2, 0.0), "op"),
 }
 _FACE_EDGES = [("v", "ft"), ("ft", "agg", "", "stop")]
@@ -136,7 +132,7 @@ SPECS["dcmkt"] = dict(
 
 
 def _fusion(title: str, fuse_text: str, total: str) -> dict:
-    nodes, edges = _with_labeled({
+    return _ssl(title, {
         "u": ("audio of\nunlabeled $u$", (0, 0.95), "data"),
         "a2": ("$A(u)$\nSpecAugment", (1.6, 1.9), "aug"),
         "a1": ("$a(u)$\nweak", (1.6, 0.95), "aug"),
@@ -147,7 +143,6 @@ def _fusion(title: str, fuse_text: str, total: str) -> dict:
         "Lu": (r"$L_u$ = keep$\cdot$CE($f_\theta(A(u))$, $\hat y$)", (6.0, 1.9), "loss"),
     }, [("u", "a1"), ("u", "a2"), ("a1", "f1"), ("a2", "f2"), ("f2", "Lu"), ("f1", "fuse", "$p_s$", "stop"),
         ("agg", "fuse", "$p_f$", "stop"), ("fuse", "Lu", r"$\hat y$, keep", "stop")] + _FACE_EDGES, total)
-    return dict(title=title, nodes=nodes, edges=edges)
 
 
 SPECS["fusion_weighted"] = _fusion(

@@ -87,7 +87,7 @@ class TrainConfig:
     # None: each method's own published default (see its docstring)
     tau: float | None = None           # confidence threshold
     lambda_u: float | None = None      # weight of the unsupervised term
-    ramp: float = 0.3                  # ramp-up length as a fraction of training
+    ramp: float | None = None          # ramp-up length as a fraction of training (None: the method's own)
     ema_decay: float = 0.99            # mean teacher
     te_alpha: float = 0.6              # temporal ensembling memory
     # cross-modal knobs

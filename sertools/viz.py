@@ -679,12 +679,15 @@ def fusion_diagnosis(baseline, *records, margin: float = 1.0):
                   + (f"{fused:.0%} of the kept clips (fused), " if np.isfinite(fused) else "")
                   + f"{sp:.0%} of all clips for the speech model alone, {fa:.0%} for the face alone."]
         if kept < 0.05:
-            lines.append("- (Almost) no clip passed the rule: the unlabeled term did nothing, so this run is the "
-                         "baseline with other random draws.")
-        elif np.isfinite(fused) and fused > max(sp, fa):
-            lines.append("- The fused labels were better than either view alone on the clips kept.")
-        else:
-            lines.append("- The fused labels were not better than the better single view here.")
+            lines.append("- (Almost) no clip passed the rule: the unlabeled term did next to nothing, so this run "
+                         "is close to the baseline with other random draws.")
+        if np.isfinite(fused):
+            lines.append("- The fused labels were " + ("better than either view alone" if fused > max(sp, fa) else
+                                                       "not better than the better single view") + " on the clips kept.")
+        va = _late(r, "val_wa") / 100
+        if sp < va - 0.05:
+            lines.append(f"- The speech model was right on {va:.0%} of domain A's validation clips but its labels on "
+                         f"the unlabeled clips only {sp:.0%} of the time: the domain shift to B.")
         lines.append("")
     return Markdown("\n".join(lines))
 

@@ -50,9 +50,24 @@ class RunStore:
         self.root = Path(root or os.environ.get("SERTOOLS_RESULTS", "results"))
 
     def key(self, method: str, corpus: str, preset: str | None, overrides: dict) -> str:
+        """The run's id: everything that decides its result, and nothing else.
+
+        A deep method's knobs enter through its effective parameters, so the
+        supervised run does not change when ``tau`` does, and ``tau=None``
+        (the method's default) is the same run as the default's value.
+        """
+        from dataclasses import asdict
+
+        from .methods import METHODS, make_method
         ccfg, tcfg = get_config(preset, **overrides)
-        return f"{method}-" + config_hash(ccfg, tcfg, extra={"method": method, "corpus": corpus,
-                                                              "version": __version__})
+        train = asdict(tcfg)
+        params = {}
+        if method in METHODS:
+            knobs = {k for m in METHODS.values() for k in m.defaults}
+            train = {k: v for k, v in train.items() if k not in knobs}
+            params = make_method(method, tcfg).params()
+        return f"{method}-" + config_hash(ccfg, extra={"method": method, "corpus": corpus, "version": __version__,
+                                                       "train": train, "params": params})
 
     def path(self, key: str) -> Path:
         return self.root / "runs" / key

@@ -154,9 +154,8 @@ def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85,
     value regenerates the corpus, its features and the teacher's clip
     distributions (a minute or more; the face teacher itself is reused).
     Shows the pseudo-label quality (``viz.pseudo_label_quality``), the
-    diagnosis (``viz.fusion_diagnosis``) and a table. Knobs the method does not
-    use, and values equal to its defaults, are not passed on, so runs already
-    in the ``RunStore`` come back at once.
+    diagnosis (``viz.fusion_diagnosis``) and a table. Runs already in the
+    ``RunStore`` come back at once (its key ignores knobs a method does not use).
     """
     import pandas as pd
     from .config import get_config
@@ -168,10 +167,9 @@ def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85,
     ccfg, tcfg = get_config(preset)
 
     def go(method, alpha, tau, epsilon, face_voice_agreement):
-        defaults = METHODS[method].defaults
-        effective = lambda k: getattr(tcfg, k) if getattr(tcfg, k) is not None else defaults[k]  # noqa: E731
-        knobs = {k: round(v, 4) for k, v in dict(alpha=alpha, tau=tau, epsilon=epsilon).items()
-                 if k in defaults and round(v, 4) != effective(k)}
+        # sliders give 0.7000000000000001: round so the store finds the run; knobs the
+        # method does not use do not enter its store key
+        knobs = {k: round(v, 4) for k, v in dict(alpha=alpha, tau=tau, epsilon=epsilon).items()}
         corpus = dict(face_voice_agreement=face_voice_agreement)
         base = store.run("supervised", preset=preset, progress=False, **corpus)
         rec = store.run(method, preset=preset, progress=False, **corpus, **knobs)

@@ -29,6 +29,16 @@ def test_store_key_changes_with_config_and_seed(tmp_path):
     assert k == store.key("svm", "builtin", "quick", {"seed": 0})
 
 
+def test_store_key_ignores_knobs_a_method_does_not_use(tmp_path):
+    store = RunStore(tmp_path)
+    key = lambda m, **o: store.key(m, "builtin", "quick", {"seed": 0, **o})  # noqa: E731
+    assert key("supervised") == key("supervised", tau=0.5, alpha=0.9)   # supervised uses neither
+    assert key("fixmatch") == key("fixmatch", tau=0.95)                  # None means the default, 0.95
+    assert key("fixmatch") != key("fixmatch", tau=0.9)
+    assert key("fusion_consistent") == key("fusion_consistent", alpha=0.9)
+    assert key("fusion_consistent") != key("fusion_consistent", epsilon=0.1)
+
+
 def test_compare_keeps_finished_runs_when_one_fails(tmp_path, monkeypatch):
     real = results.run_any
 

@@ -5,16 +5,23 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PRESET  ?= default
 
-.PHONY: setup test demo lab bench clean
+WEIGHTS := data/cache/weights/emotion_model.hdf5
 
-setup: $(STAMP)
+.PHONY: setup weights test demo lab bench clean
+
+setup: $(STAMP) weights
 
 # Re-install only when the dependency list changes (idempotent).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e ".[dev,egemaps]"
 	touch $(STAMP)
+
+# The pretrained FER2013 face teacher (real faces): fetched once, SHA-256 checked;
+# offline, setup goes on without it and says how to get it later.
+weights: $(STAMP)
+	@test -f $(WEIGHTS) || $(BIN)/python -m sertools.fer2013 --optional
 
 test: setup
 	SERTOOLS_PRESET=quick OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests

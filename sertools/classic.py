@@ -239,38 +239,9 @@ def clip_features(clips, features: str = "prosody", tcfg=None, progress: bool = 
         feats = corpus_features(clips, tcfg, key=corpus_key(clips))
         return np.stack([np.concatenate([f.mean(0).numpy(), f.std(0).numpy()]) for f in feats])
     if features == "egemaps":
-        return _egemaps(clips, progress)
+        from .prosody import feature_table
+        return feature_table(clips.waves, clips.sr, progress=progress, key=corpus_key(clips), kind="egemaps").to_numpy()
     raise ValueError(f"features={features!r} is not known; choose one of {', '.join(FEATURES)}")
-
-
-def _opensmile():
-    """The optional openSMILE package, or an ImportError that says how to get it."""
-    try:
-        import opensmile
-    except ImportError:
-        raise ImportError("features='egemaps' needs the optional opensmile package: "
-                          "pip install sertools[egemaps] (or pip install opensmile); "
-                          "features='prosody' needs nothing extra") from None
-    return opensmile
-
-
-def _egemaps(clips, progress: bool) -> np.ndarray:
-    """eGeMAPSv02 functionals through openSMILE, cached like the prosody table."""
-    opensmile = _opensmile()
-    from tqdm.auto import tqdm
-    from .cache import cache_dir, load_arrays, save_arrays
-    from .corpora import corpus_key
-    key = corpus_key(clips)
-    path = cache_dir() / f"egemaps-{key}.npz" if key else None
-    if path is not None and path.exists():
-        return load_arrays(path)["values"]
-    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
-                            feature_level=opensmile.FeatureLevel.Functionals)
-    X = np.stack([smile.process_signal(w, clips.sr).to_numpy().ravel()
-                  for w in tqdm(clips.waves, desc="eGeMAPS", disable=not progress, leave=False)])
-    if path is not None:
-        save_arrays(path, values=X)
-    return X
 
 
 def face_features(frames, size: int = 64) -> np.ndarray:
@@ -294,7 +265,7 @@ def face_features(frames, size: int = 64) -> np.ndarray:
 
 
 def run(method: str, preset: str | None = None, corpus: str = "builtin", progress: bool = True,
-        features: str = "prosody", **overrides) -> RunRecord:
+        features: str | None = None, **overrides) -> RunRecord:
     """Train and test one classic method on the deep methods' splits.
 
     Parameters
@@ -307,7 +278,8 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
         ``builtin`` or a real corpus, as for ``sertools.experiment.run``.
     progress : bool
         Show progress bars while features are computed.
-    features : str
+    features : str, optional
+        The config's ``classic_features`` unless given (CLI: ``--features``):
         ``prosody`` (default, ``sertools.prosody``), ``logmel`` (mean and
         standard deviation of the log-mel bands) or ``egemaps`` (openSMILE's
         eGeMAPSv02, needs ``pip install sertools[egemaps]``).
@@ -331,8 +303,9 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
     >>> round(rec.metrics["ua"])  # doctest: +SKIP
     """
     from .experiment import get_clips, get_views
-    _check(method, features)
     ccfg, tcfg = get_config(preset, **overrides)
+    features = features or tcfg.classic_features
+    _check(method, features)
     clips = get_clips(corpus, ccfg, progress=progress)
     if method == "co_training" and not clips.has_video:
         raise ValueError(f"co_training needs videos: corpus {corpus!r} has no video frames; it trains a face "
@@ -368,7 +341,8 @@ def _check(method: str, features: str) -> None:
     if features not in FEATURES:
         raise ValueError(f"features={features!r} is not known; choose one of {', '.join(FEATURES)}")
     if features == "egemaps":
-        _opensmile()  # raises, saying how to install it, when the optional package is missing
+        from .prosody import opensmile_module
+        opensmile_module()  # raises, saying how to install it, when the optional package is missing
 
 
 def _probs(clf, X, n_classes: int) -> np.ndarray:

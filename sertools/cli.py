@@ -1,10 +1,10 @@
 """The ``sertools`` command (also ``python -m sertools``).
 
-  sertools compare [--methods a,b] [--seeds N] [--preset P] [--out DIR] [--corpus C] [--set k=v ...]
+  sertools compare [--methods a,b] [--seeds N] [--preset P] [--out DIR] [--corpus C] [--features F] [--set k=v ...]
   sertools train --method NAME [--preset P] [--corpus C] [--set k=v ...] [--out DIR]
   sertools corpus --preset P --out DIR
   sertools teacher [--preset P]             (re)train the face teacher
-  sertools face PATH [--set face_teacher=trained|fer2013]
+  sertools face PATH [--set face_teacher=fer2013|trained]   (default: fer2013, real faces)
 """
 from __future__ import annotations
 
@@ -21,6 +21,17 @@ def _common(p, corpus=True):
         p.add_argument("--corpus", default="builtin", help="builtin | folder:PATH | ravdess:PATH | cremad:PATH | iemocap:PATH | chsims:PATH")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any config key (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    if corpus:
+        p.add_argument("--features", default=None, choices=("prosody", "logmel", "egemaps"),
+                       help="the classic methods' features (default prosody; egemaps needs openSMILE)")
+
+
+def _sets(a) -> dict:
+    """The --set overrides, with --features as the classic methods' feature set."""
+    sets = parse_sets(a.set)
+    if getattr(a, "features", None):
+        sets["classic_features"] = a.features
+    return sets
 
 
 def _fmt(metrics: dict) -> str:
@@ -29,7 +40,7 @@ def _fmt(metrics: dict) -> str:
 
 def cmd_train(a) -> int:
     from .results import RunStore
-    sets = parse_sets(a.set)
+    sets = _sets(a)
     store = RunStore(a.out)
     seed = int(sets.pop("seed", 0))
     t0 = time.perf_counter()
@@ -43,7 +54,7 @@ def cmd_train(a) -> int:
 def cmd_compare(a) -> int:
     from .results import compare
     methods = [m.strip() for m in a.methods.split(",")] if a.methods else None
-    sets = parse_sets(a.set)
+    sets = _sets(a)
     t0 = time.perf_counter()
     budgets = [int(b) for b in a.budgets.split(",")] if a.budgets else None
     df = compare(methods, seeds=a.seeds, preset=a.preset, corpus=a.corpus, out=a.out, rerun=a.rerun,
@@ -110,7 +121,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     try:
         return a.fn(a)
-    except (ConfigError, ValueError, FileNotFoundError) as e:
+    except (ConfigError, ValueError, OSError) as e:  # OSError: missing files, FER2013 weights
         print(f"sertools {a.cmd}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

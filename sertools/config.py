@@ -63,6 +63,7 @@ class TrainConfig:
     n_labeled: int = 30
     # features (sertools.audio)
     features: str = "logmel"           # "logmel" or "stft"
+    classic_features: str = "prosody"  # the classic methods' input: "prosody", "logmel" or "egemaps"
     n_fft: int = 400                   # 25 ms at 16 kHz
     win_ms: float = 25.0
     hop_ms: float = 10.0
@@ -91,7 +92,9 @@ class TrainConfig:
     ema_decay: float = 0.99            # mean teacher
     te_alpha: float = 0.6              # temporal ensembling memory
     # cross-modal knobs
-    face_teacher: str = "trained"      # "trained" (the kit's own teacher) or "fer2013"
+    face_teacher: str = "auto"         # "trained" (the kit's own), "fer2013" (pretrained, real faces),
+                                       # "auto": trained on the built-in corpus, fer2013 on real ones
+    fer_map: str = "drop"              # FER2013's extra classes: "drop" (renormalise) or "fold"
     face_arch: str = "cnn"             # the trained teacher: "cnn" or a timm MobileNetV3 name
     face_epochs: int = 12              # training epochs of the face teacher
     aggregate: str = "mean"            # frame -> clip: mean, max, logit_mean, vote
@@ -135,7 +138,7 @@ RANGES: dict[str, tuple] = {
     "snr_db_a": (-10.0, 80.0), "snr_db_b": (-10.0, 80.0),
     "device": ("auto", "cpu", "cuda", "mps"),
     "n_labeled": (1, 1_000_000),
-    "features": ("logmel", "stft"),
+    "features": ("logmel", "stft"), "classic_features": ("prosody", "logmel", "egemaps"),
     "n_fft": (64, 8192), "win_ms": (5.0, 200.0), "hop_ms": (1.0, 100.0), "n_mels": (8, 256),
     "d_model": (8, 2048), "n_heads": (1, 64), "n_layers": (1, 48), "dim_ff": (8, 8192),
     "dropout": (0.0, 0.9), "subsample": (1, 16),
@@ -143,7 +146,7 @@ RANGES: dict[str, tuple] = {
     "weight_decay": (0.0, 1.0), "ema_eval": (0.0, 0.99999), "eval_every": (1, 10_000_000),
     "mu": (1, 64), "tau": (0.0, 1.0), "lambda_u": (0.0, 1000.0), "ramp": (0.0, 1.0),
     "ema_decay": (0.0, 0.99999), "te_alpha": (0.0, 0.999),
-    "face_teacher": ("trained", "fer2013"),
+    "face_teacher": ("auto", "trained", "fer2013"), "fer_map": ("drop", "fold"),
     "face_arch": ("cnn", "mobilenetv3_small_050", "mobilenetv3_small_100", "mobilenetv3_large_100"),
     "face_epochs": (1, 1000),
     "aggregate": ("mean", "max", "logit_mean", "vote"),

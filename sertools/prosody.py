@@ -284,7 +284,7 @@ def prosodic_features(wave: np.ndarray, sr: int = 16000) -> dict[str, float]:
 
 
 def feature_table(waves, sr: int = 16000, progress: bool = True, key: str | None = None,
-                  n_jobs: int = 2) -> pd.DataFrame:
+                  n_jobs: int = 2, kind: str = "prosody") -> pd.DataFrame:
     """The features of many clips, one row per clip, cached on disk under ``key``.
 
     Parameters
@@ -300,39 +300,74 @@ def feature_table(waves, sr: int = 16000, progress: bool = True, key: str | None
         without a key nothing is cached.
     n_jobs : int
         Worker threads (joblib); 1 computes in the calling thread.
+    kind : str
+        ``prosody`` (this module's 22 cues) or ``egemaps`` (the 88 eGeMAPSv02
+        functionals measured by openSMILE, an optional extra: see ``egemaps``).
 
     Returns
     -------
     pandas.DataFrame
         One row per clip in the order of ``waves``, one column per feature.
     """
+    if kind not in EXTRACTORS:
+        raise ValueError(f"kind={kind!r}: choose one of {', '.join(EXTRACTORS)}")
+    if kind == "egemaps":
+        opensmile_module()  # fail before any work when it is missing
     waves = list(waves)
-    path = cache_dir() / f"prosody-v{VERSION}-{key}-{sr}.npz" if key else None
+    version = VERSION if kind == "prosody" else "os"
+    path = cache_dir() / f"{kind}-v{version}-{key}-{sr}.npz" if key else None
     if path is not None and path.exists():
         z = load_arrays(path)
         if len(z["values"]) == len(waves):
             return pd.DataFrame(z["values"], columns=list(z["columns"]))
-    rows = _compute_rows(waves, sr, progress, n_jobs)
+    rows = _compute_rows(waves, sr, progress, n_jobs, kind)
     table = pd.DataFrame(rows)
     if path is not None:
         save_arrays(path, values=table.to_numpy(np.float64), columns=np.array(table.columns, dtype=str))
     return table
 
 
-def _compute_rows(waves: list, sr: int, progress: bool, n_jobs: int) -> list[dict]:
-    """Features of every wave, in chunks over ``n_jobs`` threads (the FFTs
-    release the GIL, and threads need not copy the waves)."""
+def _compute_rows(waves: list, sr: int, progress: bool, n_jobs: int, kind: str = "prosody") -> list[dict]:
+    """Features of every wave, in chunks over ``n_jobs`` threads (the FFTs and
+    openSMILE release the GIL, and threads need not copy the waves)."""
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     chunks = [waves[i:i + 200] for i in range(0, len(waves), 200)]
-    work = tqdm(chunks, desc="prosodic features", disable=not progress, leave=False)
+    work = tqdm(chunks, desc=f"{kind} features", disable=not progress, leave=False)
     if n_jobs == 1 or len(chunks) == 1:
-        parts = [_chunk_features(c, sr) for c in work]
+        parts = [EXTRACTORS[kind](c, sr) for c in work]
     else:
-        parts = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(_chunk_features)(c, sr) for c in work)
+        parts = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(EXTRACTORS[kind])(c, sr) for c in work)
     return [r for p in parts for r in p]
 
 
 def _chunk_features(waves: list, sr: int) -> list[dict]:
     return [prosodic_features(w, sr) for w in waves]
+
+
+# ---------------------------------------------------------------- eGeMAPS
+def opensmile_module():
+    """The optional openSMILE package, or an ImportError that says how to get it.
+
+    openSMILE comes under the audEERING Research License: free for
+    non-commercial use (teaching, research); commercial use needs a licence
+    from audEERING (see the package's LICENSE)."""
+    try:
+        import opensmile
+    except ImportError:
+        raise ImportError("eGeMAPS features need the optional opensmile package: "
+                          "pip install 'sertools[egemaps]' (or pip install opensmile); "
+                          "the 'prosody' features need nothing extra") from None
+    return opensmile
+
+
+def _chunk_egemaps(waves: list, sr: int) -> list[dict]:
+    """The 88 eGeMAPSv02 functionals (Eyben et al. 2016) of each wave, by openSMILE."""
+    opensmile = opensmile_module()
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
+                            feature_level=opensmile.FeatureLevel.Functionals)
+    return [smile.process_signal(np.asarray(w, np.float32), sr).iloc[0].to_dict() for w in waves]
+
+
+EXTRACTORS = {"prosody": _chunk_features, "egemaps": _chunk_egemaps}

@@ -63,7 +63,7 @@ class RunStore:
         train = asdict(tcfg)
         params = {}
         if method in METHODS:
-            knobs = {k for m in METHODS.values() for k in m.defaults}
+            knobs = {k for m in METHODS.values() for k in m.defaults} | {"classic_features"}
             train = {k: v for k, v in train.items() if k not in knobs}
             params = make_method(method, tcfg).params()
         return f"{method}-" + config_hash(ccfg, extra={"method": method, "corpus": corpus, "version": __version__,
@@ -199,6 +199,8 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
     out.mkdir(parents=True, exist_ok=True)
     df[COLUMNS + ["macro_f1", "macro_f1_std", "seeds"]].to_csv(out / "results.csv", index=False, float_format="%.2f")
     title = f"corpus {corpus}, preset {preset or 'default'}, {seeds} seed(s), wall time {time.perf_counter() - t0:.0f} s"
+    if any(m in _groups()[CLASSIC_GROUP] for m in done):
+        title += f"; classic methods on {overrides.get('classic_features', 'prosody')} features"
     (out / "results.md").write_text(table_markdown(df, title) + "\n")
     if plots and len(df):
         from . import viz

@@ -124,6 +124,28 @@ def aggregate(logits: torch.Tensor, how: str = "mean") -> torch.Tensor:
     return votes / votes.sum()
 
 
+def teacher_name(face_teacher: str, corpus_name: str) -> str:
+    """Which teacher ``auto`` means: the kit's own on the built-in corpus, FER2013 on real faces."""
+    if face_teacher != "auto":
+        return face_teacher
+    return "trained" if corpus_name == "builtin" else "fer2013"
+
+
+def frame_teacher(clips, ccfg, tcfg, progress: bool = True):
+    """``(logits_fn, key)``: frame logits over the corpus's classes for uint8 RGB face crops, and a
+    cache key naming the teacher. ``fer2013`` is the pretrained real-face teacher (``sertools.fer2013``)."""
+    name = teacher_name(tcfg.face_teacher, clips.name)
+    if name == "fer2013":
+        from .fer2013 import FER2013Teacher
+        return FER2013Teacher(clips.classes, tcfg.fer_map), f"fer2013-{tcfg.fer_map}-{config_hash(extra={'c': list(clips.classes)})}"
+    teacher = train_teacher(ccfg, tcfg, progress=progress)
+    n_out = predict_logits(teacher["model"], np.zeros((1, ccfg.face_size, ccfg.face_size, 3), np.uint8)).shape[-1]
+    if n_out != clips.n_classes:
+        raise ValueError(f"face_teacher=trained knows {n_out} classes (the built-in {ccfg.classes}) but the corpus "
+                         f"{clips.name!r} has {clips.n_classes} {list(clips.classes)}; use --set face_teacher=fer2013")
+    return (lambda frames: predict_logits(teacher["model"], frames)), teacher["path"].stem
+
+
 def clip_distributions(clips, ccfg, tcfg, progress: bool = True) -> np.ndarray:
     """The teacher's distribution for every clip of a corpus (N, C).
 
@@ -132,21 +154,17 @@ def clip_distributions(clips, ccfg, tcfg, progress: bool = True) -> np.ndarray:
     aggregation rule.
     """
     from .corpora import corpus_key
-    if tcfg.face_teacher != "trained":
-        raise ValueError(f"face_teacher={tcfg.face_teacher!r}: only the kit's own teacher ('trained') is "
-                         "available in this version")
-    teacher = train_teacher(ccfg, tcfg, progress=progress)
+    logits_fn, teacher_key = frame_teacher(clips, ccfg, tcfg, progress=progress)
     ck = corpus_key(clips)
-    path = cache_dir() / f"facedist-{ck}-{teacher['path'].stem}-{tcfg.aggregate}.npz" if ck else None
+    path = cache_dir() / f"facedist-{ck}-{teacher_key}-{tcfg.aggregate}.npz" if ck else None
     if path is not None and path.exists():
         return load_arrays(path)["dist"]
-    model = teacher["model"]
     dist = np.full((len(clips), clips.n_classes), np.nan, dtype=np.float32)
     have = [i for i in range(len(clips)) if clips.frames is not None and clips.frames[i] is not None
             and len(clips.frames[i])]
     if have:
         frames = np.concatenate([clips.frames[i] for i in have])
-        logits = predict_logits(model, frames)
+        logits = logits_fn(frames)
         for i, chunk in zip(have, torch.split(logits, [len(clips.frames[i]) for i in have])):
             dist[i] = aggregate(chunk, tcfg.aggregate).numpy()
     if path is not None:
@@ -163,11 +181,15 @@ def describe_file(path, ccfg, tcfg, n_frames: int = 16) -> str:
     Faces are found with OpenCV's Haar cascade and cropped the way the
     teacher was trained; for a video each frame gets a line and the clip a
     ``mean`` aggregate. A frame without a face is reported, not labeled.
+    ``face_teacher=auto`` means the pretrained FER2013 teacher here (a file
+    holds a real face); it shows all 7 FER2013 classes and, for the clip,
+    their mapping to the kit's classes.
     """
     from pathlib import Path
 
     import cv2
 
+    from .config import class_names
     from .video import face_crops, read_frames
     path = Path(path)
     if not path.exists():
@@ -180,21 +202,29 @@ def describe_file(path, ccfg, tcfg, n_frames: int = 16) -> str:
     else:
         frames = read_frames(path, n_frames)
     crops, found = face_crops(frames, size=ccfg.face_size)
-    from .config import class_names
-    names = class_names(ccfg.classes)
-    lines = [f"{path} ({len(frames)} frame(s), face found in {int(found.sum())}); teacher: {tcfg.face_teacher} "
-             f"({tcfg.face_arch}, trained on the kit's drawn faces: real faces are out of its domain)"]
+    kit_names = class_names(ccfg.classes)
+    name = teacher_name(tcfg.face_teacher, "file")
+    what = ("FER2013 mini-Xception, pretrained on real faces" if name == "fer2013" else
+            f"{tcfg.face_arch}, trained on the kit's drawn faces: real faces are out of its domain")
+    lines = [f"{path} ({len(frames)} frame(s), face found in {int(found.sum())}); teacher: {name} ({what})"]
     if not found.any():
         return "\n".join(lines + ["no face found: nothing to label"])
-    logits = predict_logits(train_teacher(ccfg, tcfg, progress=False)["model"], crops)
-    fmt = lambda p: "  ".join(f"{n} {100 * v:5.1f}%" for n, v in zip(names, p))  # noqa: E731
+    if name == "fer2013":
+        from .fer2013 import FER_CLASSES, FER2013Teacher, map_probs
+        teacher = FER2013Teacher(kit_names, tcfg.fer_map)
+        probs, names = teacher.fer_probs(crops), FER_CLASSES
+        clip = map_probs(probs.mean(0), teacher.M)
+    else:
+        probs = torch.softmax(predict_logits(train_teacher(ccfg, tcfg, progress=False)["model"], crops), -1)
+        names, clip = kit_names, probs.mean(0)
+    fmt = lambda p, n: "  ".join(f"{c} {100 * v:5.1f}%" for c, v in zip(n, p))  # noqa: E731
     k = 0
     for i, ok in enumerate(found):
         if ok:
-            lines.append(f"frame {i:3d}: {fmt(torch.softmax(logits[k], -1).tolist())}")
+            lines.append(f"frame {i:3d}: {fmt(probs[k].tolist(), names)}")
             k += 1
         else:
             lines.append(f"frame {i:3d}: no face found (left out)")
-    if len(frames) > 1:
-        lines.append(f"clip (mean of {len(crops)} faces): {fmt(aggregate(logits, 'mean').tolist())}")
+    lines.append(f"{'clip (mean of %d faces)' % len(crops) if len(frames) > 1 else 'as the kit classes'}: "
+                 f"{fmt(clip.tolist(), kit_names)}")
     return "\n".join(lines)

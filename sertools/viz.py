@@ -246,39 +246,61 @@ def clips_side_by_side(waves, titles, sr: int = 16000, features=None):
     return fig
 
 
-# measured column (sertools.prosody) -> (label, asked cue in VOICE_CUES, how it is compared)
+# measured column -> (label, asked cue in VOICE_CUES or None, how measured and asked are compared)
 _CUE_COLUMNS = {"f0_mean_hz": ("F0 (x neutral)", "f0", "ratio"),
                 "loudness_mean": ("loudness (dB re neutral)", "level_db", "diff"),
                 "syllable_rate": ("syllables per s", "rate", "abs"),
                 "spectral_slope": ("slope (dB/oct re neutral)", "tilt", "diff")}
+# the same for openSMILE's eGeMAPSv02 functionals (sertools.prosody.feature_table(kind="egemaps"))
+EGEMAPS_CUE_COLUMNS = {
+    "F0semitoneFrom27.5Hz_sma3nz_amean": ("F0 (st re neutral)", "f0", "st"),
+    "F0semitoneFrom27.5Hz_sma3nz_pctlrange0-2": ("F0 range (x neutral)", "range_st", "ratio"),
+    "loudness_sma3_amean": ("loudness (x neutral)", "level_db", "sone"),
+    "VoicedSegmentsPerSec": ("voiced segments per s", "rate", "abs"),
+    "slopeV0-500_sma3nz_amean": ("slope 0-500 Hz (re neutral)", "tilt", "diff"),
+    "jitterLocal_sma3nz_amean": ("jitter (%)", "jitter", "pct"),
+    "shimmerLocaldB_sma3nz_amean": ("shimmer (dB)", None, "abs"),
+    "HNRdBACF_sma3nz_amean": ("HNR (dB re neutral)", None, "diff"),
+}
 
 
-def cue_table(features, emotions, speakers, intensity: float = 1.0):
+def cue_table(features, emotions, speakers, intensity: float = 1.0, columns=None):
     """Measured cues per emotion beside the values the synthesizer was asked for.
 
-    features : ``sertools.prosody.feature_table`` of some clips; emotions,
-    speakers : each clip's voice emotion and speaker; intensity : the clips'
-    mean intensity, at which the asked values are taken
-    (``sertools.synth.voice.cues_for``). F0 is a ratio to the same speaker's
-    neutral clips, loudness and slope are differences from them (so sex,
-    microphone gain and vocal tract cancel out); the rate is shown as is.
+    features : ``sertools.prosody.feature_table`` of some clips (``kind``
+    prosody or egemaps); emotions, speakers : each clip's voice emotion and
+    speaker; intensity : the clips' mean intensity, at which the asked values
+    are taken (``sertools.synth.voice.cues_for``); columns : which measured
+    columns to show (``_CUE_COLUMNS`` for the kit's prosody,
+    ``EGEMAPS_CUE_COLUMNS`` for eGeMAPS; default: whichever fits).
+
+    Every cue is compared to the same speaker's neutral clips (so sex,
+    microphone gain and vocal tract cancel out): "ratio" divides, "diff"
+    subtracts, "st" subtracts semitones (asked: 12 log2 of the F0 factor),
+    "sone" divides loudness (asked: 2^(dB/10), loudness doubles every
+    10 dB); "abs" and "pct" (x 100) show the value as is. Cues the
+    simulation does not set directly (shimmer, HNR) have no asked value.
     """
     import pandas as pd
     from .synth.voice import cues_for
-    cols = list(_CUE_COLUMNS)
+    if columns is None:
+        columns = _CUE_COLUMNS if set(_CUE_COLUMNS) <= set(features.columns) else EGEMAPS_CUE_COLUMNS
+    cols = list(columns)
     d = features[cols].reset_index(drop=True).assign(speaker=np.asarray(speakers), emotion=np.asarray(emotions))
     neutral = d[d.emotion == "neutral"].groupby("speaker")[cols].mean()
     d = d[d.speaker.isin(neutral.index)]  # speakers without neutral clips have no reference
     ref = neutral.loc[d.speaker].set_index(d.index)
     names = [e for e in ("neutral", "happy", "sad", "angry") if e in set(d.emotion)]
     asked = pd.DataFrame({e: cues_for(e, intensity) for e in names}).T
+    measure = {"ratio": lambda c: d[c] / ref[c], "sone": lambda c: d[c] / ref[c], "diff": lambda c: d[c] - ref[c],
+               "st": lambda c: d[c] - ref[c], "abs": lambda c: d[c], "pct": lambda c: 100 * d[c]}
+    ask = {"ratio": lambda a: a / a["neutral"], "diff": lambda a: a - a["neutral"],
+           "st": lambda a: 12 * np.log2(a / a["neutral"]), "sone": lambda a: 2 ** ((a - a["neutral"]) / 10),
+           "abs": lambda a: a, "pct": lambda a: a}
     out = {}
-    for col, (label, cue, how) in _CUE_COLUMNS.items():
-        meas = {"ratio": d[col] / ref[col], "diff": d[col] - ref[col], "abs": d[col]}[how]
-        ask = {"ratio": asked[cue] / asked.loc["neutral", cue], "diff": asked[cue] - asked.loc["neutral", cue],
-               "abs": asked[cue]}[how]
-        out[(label, "measured")] = meas.groupby(d.emotion).mean().loc[names]
-        out[(label, "asked")] = ask.loc[names]
+    for col, (label, cue, how) in columns.items():
+        out[(label, "measured")] = measure[how](col).groupby(d.emotion).mean().loc[names]
+        out[(label, "asked")] = ask[how](asked[cue]).loc[names] if cue else pd.Series(np.nan, index=names)
     return pd.DataFrame(out).round(2) + 0.0  # + 0.0 turns -0.00 into 0.00
 
 
@@ -292,8 +314,9 @@ def cue_bars(table):
         ax.bar(x + 0.2, table[(c, "asked")], 0.4, fill=False, edgecolor="k", label="asked")
         ax.set_xticks(x, table.index, rotation=45)
         ax.set_title(c, fontsize=9)
-        if c.startswith("F0"):
-            ax.set_ylim(0.8, max(1.1, float(table[c].to_numpy().max()) + 0.05))
+        if "x neutral" in c:  # ratios: start the axis near 1 so the differences show
+            ax.set_ylim(min(0.8, float(np.nanmin(table[c].to_numpy())) - 0.05),
+                        max(1.1, float(np.nanmax(table[c].to_numpy())) + 0.05))
     np.atleast_1d(axes)[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -535,6 +558,32 @@ def face_prediction_grid(model, images, labels, classes, n: int = 8, seed: int =
                 ax.imshow(images[pick[j]])
                 ax.set_title(f"{classes[pred[pick[j]]]}\n(true: {classes[labels[pick[j]]]})", fontsize=7, color=colour)
     fig.suptitle(f"top: right, bottom: wrong ({np.mean(pred == labels):.0%} of {len(labels)} faces right)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def face_distributions(images, probs, classes, titles=None):
+    """Each face above the bar chart of a teacher's distribution for it.
+
+    images : uint8 (n, H, W, 3) RGB or (n, H, W) gray; probs : (n, C)
+    probabilities; classes : the C class names (e.g. ``fer2013.FER_CLASSES``).
+    The top class is highlighted.
+    """
+    probs = np.asarray(probs, float)
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(1.9 * n, 3.9), squeeze=False, gridspec_kw={"height_ratios": [1, 1.1]})
+    for j in range(n):
+        img = np.asarray(images[j])
+        axes[0, j].imshow(img, cmap="gray" if img.ndim == 2 else None)
+        axes[0, j].axis("off")
+        if titles is not None:
+            axes[0, j].set_title(titles[j], fontsize=8)
+        colours = ["tab:orange" if k == probs[j].argmax() else "tab:gray" for k in range(len(classes))]
+        axes[1, j].barh(range(len(classes)), probs[j], color=colours)
+        axes[1, j].set_xlim(0, 1)
+        axes[1, j].invert_yaxis()
+        axes[1, j].set_yticks(range(len(classes)), classes if j == 0 else [""] * len(classes), fontsize=7)
+        axes[1, j].tick_params(axis="x", labelsize=7)
     fig.tight_layout()
     return fig
 

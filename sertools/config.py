@@ -73,7 +73,8 @@ class TrainConfig:
     n_heads: int = 4
     n_layers: int = 2
     dim_ff: int = 128
-    dropout: float = 0.1
+    dropout: float = 0.1               # residual and feed-forward paths of the encoder, and the head
+    attn_dropout: float = 0.0          # on the attention weights (off: see SpeechTransformer)
     subsample: int = 4                 # time subsampling of the conv front-end
     # optimisation (sertools.train)
     steps: int = 300
@@ -138,7 +139,7 @@ RANGES: dict[str, tuple] = {
     "snr_db_a": (-10.0, 80.0), "snr_db_b": (-10.0, 80.0),
     "device": ("auto", "cpu", "cuda", "mps"),
     "n_labeled": (1, 1_000_000),
-    "features": ("logmel", "stft"), "classic_features": ("prosody", "logmel", "egemaps"),
+    "features": ("logmel", "stft"), "attn_dropout": (0.0, 0.9), "classic_features": ("prosody", "logmel", "egemaps"),
     "n_fft": (64, 8192), "win_ms": (5.0, 200.0), "hop_ms": (1.0, 100.0), "n_mels": (8, 256),
     "d_model": (8, 2048), "n_heads": (1, 64), "n_layers": (1, 48), "dim_ff": (8, 8192),
     "dropout": (0.0, 0.9), "subsample": (1, 16),

@@ -257,7 +257,7 @@ EGEMAPS_CUE_COLUMNS = {
     "F0semitoneFrom27.5Hz_sma3nz_pctlrange0-2": ("F0 range (x neutral)", "range_st", "ratio"),
     "loudness_sma3_amean": ("loudness (x neutral)", "level_db", "sone"),
     "VoicedSegmentsPerSec": ("voiced segments per s", "rate", "abs"),
-    "slopeV0-500_sma3nz_amean": ("slope 0-500 Hz (re neutral)", "tilt", "diff"),
+    "slopeV0-500_sma3nz_amean": ("slope 0-500 Hz (dB/kHz re neutral)", "tilt", "khz"),
     "jitterLocal_sma3nz_amean": ("jitter (%)", "jitter", "pct"),
     "shimmerLocaldB_sma3nz_amean": ("shimmer (dB)", None, "abs"),
     "HNRdBACF_sma3nz_amean": ("HNR (dB re neutral)", None, "diff"),
@@ -278,7 +278,9 @@ def cue_table(features, emotions, speakers, intensity: float = 1.0, columns=None
     microphone gain and vocal tract cancel out): "ratio" divides, "diff"
     subtracts, "st" subtracts semitones (asked: 12 log2 of the F0 factor),
     "sone" divides loudness (asked: 2^(dB/10), loudness doubles every
-    10 dB); "abs" and "pct" (x 100) show the value as is. Cues the
+    10 dB), "khz" subtracts a slope in dB/Hz and shows it in dB/kHz (asked:
+    the tilt's difference in dB/octave: compare directions, not sizes);
+    "abs" and "pct" (x 100) show the value as is. Cues the
     simulation does not set directly (shimmer, HNR) have no asked value.
     """
     import pandas as pd
@@ -293,8 +295,9 @@ def cue_table(features, emotions, speakers, intensity: float = 1.0, columns=None
     names = [e for e in ("neutral", "happy", "sad", "angry") if e in set(d.emotion)]
     asked = pd.DataFrame({e: cues_for(e, intensity) for e in names}).T
     measure = {"ratio": lambda c: d[c] / ref[c], "sone": lambda c: d[c] / ref[c], "diff": lambda c: d[c] - ref[c],
+               "khz": lambda c: 1000 * (d[c] - ref[c]),
                "st": lambda c: d[c] - ref[c], "abs": lambda c: d[c], "pct": lambda c: 100 * d[c]}
-    ask = {"ratio": lambda a: a / a["neutral"], "diff": lambda a: a - a["neutral"],
+    ask = {"ratio": lambda a: a / a["neutral"], "diff": lambda a: a - a["neutral"], "khz": lambda a: a - a["neutral"],
            "st": lambda a: 12 * np.log2(a / a["neutral"]), "sone": lambda a: 2 ** ((a - a["neutral"]) / 10),
            "abs": lambda a: a, "pct": lambda a: a}
     out = {}
@@ -304,12 +307,16 @@ def cue_table(features, emotions, speakers, intensity: float = 1.0, columns=None
     return pd.DataFrame(out).round(2) + 0.0  # + 0.0 turns -0.00 into 0.00
 
 
-def cue_bars(table):
-    """``cue_table`` as bars: measured (filled) and asked (outlined) per emotion."""
+def cue_bars(table, per_row: int = 4):
+    """``cue_table`` as bars: measured (filled) and asked (outlined) per emotion, ``per_row`` cues a row."""
     cues = list(dict.fromkeys(c for c, _ in table.columns))
-    fig, axes = plt.subplots(1, len(cues), figsize=(3.0 * len(cues), 2.8))
+    rows = -(-len(cues) // per_row)
+    cols = min(per_row, len(cues))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.8 * rows), squeeze=False)
     x = np.arange(len(table))
-    for ax, c in zip(np.atleast_1d(axes), cues):
+    for ax in axes.flat[len(cues):]:
+        ax.axis("off")
+    for ax, c in zip(axes.flat, cues):
         ax.bar(x - 0.2, table[(c, "measured")], 0.4, label="measured")
         ax.bar(x + 0.2, table[(c, "asked")], 0.4, fill=False, edgecolor="k", label="asked")
         ax.set_xticks(x, table.index, rotation=45)
@@ -317,7 +324,7 @@ def cue_bars(table):
         if "x neutral" in c:  # ratios: start the axis near 1 so the differences show
             ax.set_ylim(min(0.8, float(np.nanmin(table[c].to_numpy())) - 0.05),
                         max(1.1, float(np.nanmax(table[c].to_numpy())) + 0.05))
-    np.atleast_1d(axes)[0].legend(fontsize=7)
+    axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -110,3 +110,19 @@ def test_fer2013_teacher_labels_a_real_corpus_clip_wise(tmp_path):
     dist = clip_distributions(clips, ccfg, tcfg, progress=False)
     assert dist.shape == (3, 3) and np.isnan(dist[1]).all()
     np.testing.assert_allclose(dist[[0, 2]].sum(1), 1.0, atol=1e-5)
+
+
+@needs_weights
+def test_face_command_prints_fer_classes_for_a_photo(tmp_path, capsys):
+    skimage_data = pytest.importorskip("skimage.data")
+    import cv2
+    from sertools.cli import main
+    path = tmp_path / "astronaut.png"
+    cv2.imwrite(str(path), skimage_data.astronaut()[:, :, ::-1])
+    assert main(["face", str(path), "--preset", "quick"]) == 0
+    out = capsys.readouterr().out
+    assert "teacher: fer2013" in out and "face found in 1" in out
+    import re
+    frame = next(line for line in out.splitlines() if line.startswith("frame"))
+    probs = {name: float(p) for name, p in re.findall(r"([a-z]+)\s+([\d.]+)%", frame)}
+    assert set(probs) == set(fer2013.FER_CLASSES) and max(probs, key=probs.get) == "happy"

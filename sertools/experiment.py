@@ -44,7 +44,7 @@ def get_views(corpus: str, ccfg, tcfg, with_face: bool = False, progress: bool =
         feats = corpus_features(clips, tcfg, key=corpus_key(clips))
         _VIEWS[key] = make_views(clips, feats, tcfg.n_labeled, tcfg.seed)
     views = _VIEWS[key]
-    face_key = (tcfg.face_teacher, tcfg.aggregate)
+    face_key = (tcfg.face_teacher, tcfg.fer_map, tcfg.aggregate)
     if with_face and views.meta.get("face_key") != face_key:
         from .teacher import clip_distributions
         dist = clip_distributions(get_clips(corpus, ccfg, progress=progress), ccfg, tcfg, progress=progress)

@@ -30,6 +30,7 @@ from .config import config_hash, get_config
 from .train import RunRecord
 
 CLASSIC_GROUP = "Classic (handcrafted features)"
+FACE_KNOBS = {"face_teacher", "fer_map", "face_arch", "face_epochs", "aggregate"}
 COLUMNS = ["method", "f1", "f1_std", "wa", "wa_std", "ua", "ua_std", "seconds"]
 
 
@@ -64,6 +65,8 @@ class RunStore:
         params = {}
         if method in METHODS:
             knobs = {k for m in METHODS.values() for k in m.defaults} | {"classic_features"}
+            if not METHODS[method].needs_face:  # the face teacher's knobs matter only to the cross-modal methods
+                knobs |= FACE_KNOBS
             train = {k: v for k, v in train.items() if k not in knobs}
             params = make_method(method, tcfg).params()
         return f"{method}-" + config_hash(ccfg, extra={"method": method, "corpus": corpus, "version": __version__,

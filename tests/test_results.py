@@ -37,6 +37,9 @@ def test_store_key_ignores_knobs_a_method_does_not_use(tmp_path):
     assert key("fixmatch") != key("fixmatch", tau=0.9)
     assert key("fusion_consistent") == key("fusion_consistent", alpha=0.9)
     assert key("fusion_consistent") != key("fusion_consistent", epsilon=0.1)
+    assert key("supervised") == key("supervised", face_teacher="fer2013", aggregate="max")  # no face teacher
+    assert key("dcmkt") != key("dcmkt", face_teacher="fer2013")
+    assert key("dcmkt") != key("dcmkt", aggregate="max")
 
 
 def test_compare_keeps_finished_runs_when_one_fails(tmp_path, monkeypatch):

@@ -80,7 +80,7 @@ from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
-from .config import config_hash, get_config
+from .config import RANGES, config_hash, get_config
 from .metrics import evaluate
 from .train import RunRecord
 
@@ -91,7 +91,7 @@ CLASSIC_METHODS = {
     "label_spreading": "labels spread over a k-nearest-neighbour graph of all clips (Zhou et al. 2004)",
     "co_training": "voice and face classifiers label confident clips for each other (Blum & Mitchell 1998)",
 }
-FEATURES = ("prosody", "logmel", "egemaps")
+FEATURES = RANGES["classic_features"]  # prosody, logmel, egemaps
 
 
 class GMMClassifier(ClassifierMixin, BaseEstimator):

@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from .config import ConfigError, default_preset, get_config, parse_sets
+from .config import RANGES, ConfigError, default_preset, get_config, parse_sets
 
 
 def _common(p, corpus=True):
@@ -22,7 +22,7 @@ def _common(p, corpus=True):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any config key (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     if corpus:
-        p.add_argument("--features", default=None, choices=("prosody", "logmel", "egemaps"),
+        p.add_argument("--features", default=None, choices=RANGES["classic_features"],
                        help="the classic methods' features (default prosody; egemaps needs openSMILE)")
 
 

@@ -197,6 +197,11 @@ FOLD = {"angry": ("disgust",), "sad": ("fear",), "neutral": ("surprise",)}
 MAPPINGS = ("drop", "fold")
 
 
+def _canonical(name) -> str:
+    """A class name as FER2013 spells it ("Calm" -> "neutral", "fearful" -> "fear")."""
+    return ALIASES.get(str(name).lower(), str(name).lower())
+
+
 def class_map(classes, mapping: str = "drop") -> np.ndarray:
     """A (7, C) matrix turning FER2013 probabilities into a corpus's C classes.
 
@@ -217,7 +222,7 @@ def class_map(classes, mapping: str = "drop") -> np.ndarray:
         raise ValueError(f"fer_map={mapping!r}: choose one of {', '.join(MAPPINGS)}")
     M = np.zeros((len(FER_CLASSES), len(classes)), np.float32)
     for j, name in enumerate(classes):
-        name = ALIASES.get(str(name).lower(), str(name).lower())
+        name = _canonical(name)
         sources = SENTIMENT.get(name, (name,) if name in FER_CLASSES else ())
         if not sources:
             raise ValueError(f"class {name!r} has no counterpart among the FER2013 classes {FER_CLASSES}; "
@@ -226,7 +231,7 @@ def class_map(classes, mapping: str = "drop") -> np.ndarray:
             M[FER_CLASSES.index(s), j] = 1.0
     if mapping == "fold":
         for target, extra in FOLD.items():
-            cols = [j for j, n in enumerate(classes) if ALIASES.get(str(n).lower(), str(n).lower()) == target]
+            cols = [j for j, n in enumerate(classes) if _canonical(n) == target]
             for s in extra:
                 if cols and M[FER_CLASSES.index(s)].sum() == 0:
                     M[FER_CLASSES.index(s), cols[0]] = 1.0

@@ -249,7 +249,7 @@ def face_features(frames, size: int = 64) -> np.ndarray:
 
     Averaging the frames blurs the talking mouth and keeps what stays put
     over the clip: the brows, eyes and lip corners that carry the expression
-    (emotion-cues.md, face). Clips without video get a row of NaN.
+    (docs/emotion-cues.md, face). Clips without video get a row of NaN.
     """
     import cv2
     hog = cv2.HOGDescriptor((size, size), (16, 16), (8, 8), (8, 8), 9)

@@ -1,6 +1,6 @@
 """The one container every corpus produces: ``Clips``.
 
-A method never knows where its data came from (DESIGN.md): the built-in
+A method never knows where its data came from (docs/design.md): the built-in
 simulation (``sertools.synth``) and the adapters for real corpora on disk
 (``sertools.corpora``) both return a ``Clips``.
 

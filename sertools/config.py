@@ -6,7 +6,7 @@ optimisation and method knobs. Both are plain dataclasses with defaults that
 run (the ``default`` preset), in the spirit of nanoGPT's config: nothing is
 hidden behind a framework.
 
-Presets (DESIGN.md):
+Presets (docs/design.md):
 
 - ``quick``: tests and CI, seconds per method.
 - ``default``: the classroom, each deep method within a minute on a 2-core CPU.

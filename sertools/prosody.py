@@ -8,7 +8,7 @@ standard list: pitch, loudness, rate, spectral balance and voice quality,
 each summarised over the utterance by a few *functionals* (mean, standard
 deviation, percentiles, slopes). This module computes a small, readable
 subset of it with numpy and scipy, so a lesson can plot every cue of
-``shared/design/emotion-cues.md`` and check that the simulation puts it
+``docs/emotion-cues.md`` and check that the simulation puts it
 where the literature says:
 
 ========================  ==========================================  ==================

@@ -1,6 +1,6 @@
 """Every method on a non-speech toy: scikit-learn's two moons and a small MLP.
 
-The methods know nothing about speech (DESIGN.md), so each must train a
+The methods know nothing about speech (docs/design.md), so each must train a
 2 -> 32 -> 32 -> 2 MLP on two moons through the same ``fit`` loop, and the
 ones that use unlabeled data must beat the supervised baseline trained on
 the same 8 labels, split and seed.

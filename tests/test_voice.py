@@ -3,7 +3,7 @@
 The emotion cues are not read back from the parameter table: they are
 measured on the synthesized sound with the handcrafted features of
 ``sertools.prosody``, as a phonetician would measure a recording. The
-directions are those of emotion-cues.md (Juslin & Laukka 2003, Table 7).
+directions are those of docs/emotion-cues.md (Juslin & Laukka 2003, Table 7).
 """
 from __future__ import annotations
 

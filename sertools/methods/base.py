@@ -3,7 +3,7 @@
 A method turns a batch into a loss. It sees a model (anything that maps
 inputs to logits), the batch tensors and two augmentation callables, weak
 and strong; it never sees speech-specific code, so the same FixMatch trains
-an image or a tabular classifier if handed one (DESIGN.md).
+an image or a tabular classifier if handed one (docs/design.md).
 
 The batch is a dict:
 

@@ -17,7 +17,7 @@ into one hard pseudo-label, which supervises the strong view as in FixMatch:
   kept with a label drawn at random from {y_s, y_f}, else it is left out of
   this step. epsilon = 0 keeps only agreeing clips. The seed's best epsilon
   is 0.5. (Our reading of "multi-view consistency with a random component",
-  as in shared/design/methods.md.)
+  as in docs/methods.md.)
 
 Early in training p_s is poor and the face carries the pseudo-labels; as
 the speech model improves, its own view corrects the face where face and

@@ -11,7 +11,7 @@ The label of a clip is the emotion of its voice. The face of the same clip
 shows the same emotion only with probability ``face_voice_agreement``;
 otherwise it shows another one, mostly neutral or the class of the same
 arousal (a polite smile over an angry voice, a still face over a sad one;
-emotion-cues.md, "Why the two views disagree"). The face's emotion is kept
+docs/emotion-cues.md, "Why the two views disagree"). The face's emotion is kept
 in the table as hidden ground truth for the lessons.
 
 Generation is deterministic for a seed (every clip has its own random

@@ -797,7 +797,7 @@ def talking_video(identity: Identity, emotion: str, intensity: float, loudness: 
     with the jaw opened by the voice's loudness in that frame: the mouth
     opens and closes syllable by syllable whatever the emotion, so a single
     frame's mouth says little about the emotion, while the brows, eyes and
-    lip corners carry it (emotion-cues.md, "Face"). On top come what real
+    lip corners carry it (docs/emotion-cues.md, "Face"). On top come what real
     videos have: the head drifts (yaw, roll), the light changes, the camera
     blurs and adds noise, and sometimes a hand or an object covers part of
     the face for a stretch of frames.

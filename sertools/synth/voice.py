@@ -12,7 +12,7 @@ at the speaking rate.
 Emotion changes the prosody and the voice quality, in the directions and
 rough sizes reported by Murray & Arnott (1993), Banse & Scherer (1996) and
 Juslin & Laukka (2003); the table ``VOICE_CUES`` holds the values from
-``shared/design/emotion-cues.md``. An ``intensity`` in [0, 1], multiplied by
+``docs/emotion-cues.md``. An ``intensity`` in [0, 1], multiplied by
 the speaker's own expressivity, moves every cue linearly from neutral
 towards the emotion's full value. Arousal (angry and happy against sad) is
 carried by pitch, loudness and rate, and is easy to hear; valence (happy
@@ -31,7 +31,7 @@ import numpy as np
 from scipy import fft, signal
 from scipy.ndimage import uniform_filter1d
 
-# Full-intensity cue values (emotion-cues.md, "Suggested starting values").
+# Full-intensity cue values (docs/emotion-cues.md, "Suggested starting values").
 # f0: mean F0 factor; range_st: std of the contour in semitones; level_db:
 # loudness change; rate: syllables per second; tilt: source spectral tilt in
 # dB/octave; jitter: period irregularity in %; breath: aspiration noise
@@ -72,7 +72,7 @@ class Speaker:
 
 
 def random_speaker(rng: np.random.Generator, sid: str) -> Speaker:
-    """Draw a speaker with the variation real corpora have (emotion-cues.md)."""
+    """Draw a speaker with the variation real corpora have (docs/emotion-cues.md)."""
     sex = "f" if rng.random() < 0.5 else "m"
     f0 = rng.uniform(180, 240) if sex == "f" else rng.uniform(95, 135)
     vtl = (rng.uniform(1.08, 1.18) if sex == "f" else rng.uniform(0.88, 1.02))
@@ -95,7 +95,7 @@ def cues_for(emotion: str, intensity: float, expressivity: float = 1.0) -> dict[
     """The cue values of ``emotion`` at ``intensity`` for a speaker.
 
     Each cue moves linearly from the neutral value towards the emotion's
-    full value by ``intensity * expressivity`` (emotion-cues.md).
+    full value by ``intensity * expressivity`` (docs/emotion-cues.md).
     """
     if emotion not in VOICE_CUES:
         raise ValueError(f"emotion={emotion!r} is not known; choose one of {', '.join(VOICE_CUES)}")

@@ -32,8 +32,8 @@ class Padded(NamedTuple):
     x: torch.Tensor
     mask: torch.Tensor
 
-    def to(self, device) -> "Padded":
-        return Padded(self.x.to(device), self.mask.to(device))
+    def to(self, device, non_blocking: bool = False) -> "Padded":
+        return Padded(self.x.to(device, non_blocking=non_blocking), self.mask.to(device, non_blocking=non_blocking))
 
     def __len__(self):  # the batch size, like a tensor's
         return self.x.shape[0]

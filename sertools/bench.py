@@ -34,7 +34,7 @@ def pipeline_share(views, tcfg, steps: int = 40) -> tuple[float, float]:
     from .augment import SpecAugment, WeakAugment
     from .methods import make_method
     from .models import speech_model
-    from .train import _batch
+    from .train import make_batch
     model = speech_model(views.n_in, views.n_classes, tcfg)
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr)
     method, weak, strong = make_method("supervised", tcfg), WeakAugment(), SpecAugment()
@@ -42,7 +42,7 @@ def pipeline_share(views, tcfg, steps: int = 40) -> tuple[float, float]:
     for i in range(steps):
         t0 = time.perf_counter()
         idx = torch.randint(0, len(views.labeled), (tcfg.batch_size,))
-        batch = _batch(views, idx, None, "cpu")
+        batch = make_batch(views, idx, None, torch.device("cpu"))
         x = strong(batch["x"])
         t1 = time.perf_counter()
         loss = torch.nn.functional.cross_entropy(model(x), batch["y"])

@@ -83,15 +83,21 @@ class TrainConfig:
     weight_decay: float = 1e-4
     ema_eval: float = 0.0              # >0: evaluate an EMA of the weights (FixMatch uses 0.999)
     eval_every: int = 50
-    specaugment: bool = True           # strong-style masks on the labeled batch too (the seed does)
-    # semi-supervised knobs (sertools.methods), shared names across methods
+    select: str = "best"               # test the checkpoint with the best validation UA, or the "last" one
+    amp: str = "auto"                  # mixed precision: auto (bf16 on CUDA, off elsewhere), bf16, fp16, off
+    # batch composition of the semi-supervised methods
     mu: int = 2                        # unlabeled batches per labeled batch
-    # None: each method's own published default (see its docstring)
+    # Method knobs. Each method's class attribute ``defaults`` is the one source
+    # of truth (sertools/methods/<name>.py, with the published value and why it
+    # differs); None here means "the method's own default", and any value set
+    # here (a preset, --set, a keyword) overrides it for the methods that have it.
+    specaugment: bool | None = None    # SpecAugment on the labeled batch too (the paper does; default True)
     tau: float | None = None           # confidence threshold
     lambda_u: float | None = None      # weight of the unsupervised term
-    ramp: float | None = None          # ramp-up length as a fraction of training (None: the method's own)
-    ema_decay: float = 0.99            # mean teacher
-    te_alpha: float = 0.6              # temporal ensembling memory
+    ramp: float | None = None          # ramp-up length as a fraction of training
+    ema_decay: float | None = None     # mean teacher's EMA decay
+    te_alpha: float | None = None      # temporal ensembling memory
+    u_norm: str | None = None          # fusion loss over the whole unlabeled batch ("batch") or the kept clips ("kept")
     # cross-modal knobs
     face_teacher: str = "auto"         # "trained" (the kit's own), "fer2013" (pretrained, real faces),
                                        # "auto": trained on the built-in corpus, fer2013 on real ones
@@ -99,11 +105,11 @@ class TrainConfig:
     face_arch: str = "cnn"             # the trained teacher: "cnn" or a timm MobileNetV3 name
     face_epochs: int = 12              # training epochs of the face teacher
     aggregate: str = "mean"            # frame -> clip: mean, max, logit_mean, vote
-    temperature: float = 1.0           # DCMKT soft-target temperature
-    soft_targets: bool = True
-    alpha: float = 0.2                 # fusion_weighted: weight of the face view
-    epsilon: float = 0.5               # fusion_consistent: chance of keeping a disagreement
-    finetune_steps: int = 150          # dcmkt_finetune: steps on the labeled set
+    temperature: float | None = None   # DCMKT soft-target temperature
+    soft_targets: bool | None = None   # DCMKT: soft (distribution) or hard (argmax) face targets
+    alpha: float | None = None         # fusion_weighted: weight of the face view
+    epsilon: float | None = None       # fusion_consistent: chance of keeping a disagreement
+    finetune_steps: int | None = None  # dcmkt_finetune: the last steps of the budget, on the labeled set
 
 
 PRESETS: dict[str, dict[str, dict]] = {
@@ -152,8 +158,12 @@ RANGES: dict[str, tuple] = {
     "face_epochs": (1, 1000),
     "aggregate": ("mean", "max", "logit_mean", "vote"),
     "temperature": (0.01, 100.0), "alpha": (0.0, 1.0), "epsilon": (0.0, 1.0),
-    "finetune_steps": (0, 10_000_000),
+    "finetune_steps": (0, 10_000_000), "u_norm": ("batch", "kept"),
+    "select": ("best", "last"), "amp": ("auto", "off", "bf16", "fp16"),
 }
+
+# Optional method knobs that are not numbers (None: the method's own default).
+OPTIONAL_KINDS = {"specaugment": bool, "soft_targets": bool, "u_norm": str, "finetune_steps": int}
 
 
 class ConfigError(ValueError):
@@ -173,22 +183,23 @@ def check_value(key: str, value):
 
 
 def _check_type(key: str, value, default) -> None:
-    """The value must have its field's kind: an int for an int, a number for a float."""
-    kind = type(default)
-    if default is None:  # optional numbers (method defaults when None)
-        ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
-        kind = float
-    elif kind is bool:
-        ok = isinstance(value, bool)
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        raise ConfigError(f"{key}={value!r}: expected {'an' if kind is int else 'a'} {kind.__name__}"
-                          + (f" in [{RANGES[key][0]}, {RANGES[key][1]}]" if key in RANGES and not isinstance(RANGES[key][0], str) else ""))
+    """The value must have its field's kind: an int for an int, a number for a float.
+
+    Optional method knobs (default None) take None or their kind
+    (``OPTIONAL_KINDS``, else a number)."""
+    kind = type(default) if default is not None else OPTIONAL_KINDS.get(key, float)
+    if default is not None or value is not None:
+        if kind is bool:
+            ok = isinstance(value, bool)
+        elif kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            raise ConfigError(f"{key}={value!r}: expected {'an' if kind is int else 'a'} {kind.__name__}"
+                              + (f" in [{RANGES[key][0]}, {RANGES[key][1]}]" if key in RANGES and not isinstance(RANGES[key][0], str) else ""))
 
 
 def validate(cfg) -> None:
@@ -209,19 +220,20 @@ def _coerce(cfg, key: str, value):
     current = getattr(cfg, key)
     if not isinstance(value, str) or isinstance(current, str):
         return value
-    if current is None:  # an optional number
-        try:
-            return None if value.lower() == "none" else float(value)
-        except ValueError:
-            raise ConfigError(f"{key}={value!r}: expected a number or none") from None
+    if current is None and value.lower() == "none":
+        return None
+    kind = OPTIONAL_KINDS.get(key, float) if current is None else type(current)
+    if kind is str:
+        return value
     try:
-        if isinstance(current, bool):
+        if kind is bool:
             if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
                 raise ValueError
             return value.lower() in ("1", "true", "yes")
-        return type(current)(value)
+        return kind(value)
     except ValueError:
-        raise ConfigError(f"{key}={value!r}: expected a {type(current).__name__}") from None
+        what = "number" if kind is float and current is None else kind.__name__
+        raise ConfigError(f"{key}={value!r}: expected a {what}" + (" or none" if current is None else "")) from None
 
 
 def default_preset() -> str:

@@ -26,7 +26,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import __version__
-from .config import config_hash, get_config
+from .config import config_hash, default_preset, get_config
 from .train import RunRecord
 
 CLASSIC_GROUP = "Classic (handcrafted features)"
@@ -201,7 +201,7 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
     df = summarize(done)
     out.mkdir(parents=True, exist_ok=True)
     df[COLUMNS + ["macro_f1", "macro_f1_std", "seeds"]].to_csv(out / "results.csv", index=False, float_format="%.2f")
-    title = f"corpus {corpus}, preset {preset or 'default'}, {seeds} seed(s), wall time {time.perf_counter() - t0:.0f} s"
+    title = f"corpus {corpus}, preset {preset or default_preset()}, {seeds} seed(s), wall time {time.perf_counter() - t0:.0f} s"
     if any(m in _groups()[CLASSIC_GROUP] for m in done):
         title += f"; classic methods on {overrides.get('classic_features', 'prosody')} features"
     (out / "results.md").write_text(table_markdown(df, title) + "\n")

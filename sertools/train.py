@@ -9,6 +9,7 @@ That is the whole loop; what differs between methods lives in
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -23,6 +24,10 @@ from tqdm.auto import tqdm
 
 from .augment import SpecAugment, WeakAugment
 from .metrics import evaluate
+
+WARMUP_SHARE = 0.05         # linear learning-rate warm-up over the first 5 % of the steps
+GRAD_CLIP = 5.0             # gradient norm clip, every method
+UNLABELED_STREAM = 2 ** 32  # offset of the unlabeled batch stream's seed from the labeled one's
 
 
 def select_device(name: str = "auto") -> torch.device:
@@ -96,28 +101,43 @@ class RunRecord:
 
 
 @torch.no_grad()
-def predict(model, split, device, batch_size: int = 256, embed: bool = False):
+def predict(model, split, device, batch_size: int = 256, embed: bool = False, autocast=None):
     """Probabilities (and embeddings) for every row of a view, in order."""
     model.eval()
     probs, embs = [], []
     for inputs, _ in split.batches(batch_size):
         inputs = inputs.to(device)
-        if embed and hasattr(model, "embed"):
-            e = model.embed(inputs)
-            embs.append(e.cpu())
-            logits = model.head(e)
-        else:
-            logits = model(inputs)
+        with autocast or contextlib.nullcontext():
+            if embed and hasattr(model, "embed"):
+                e = model.embed(inputs)
+                logits = model.head(e)
+                embs.append(e.float().cpu())
+            else:
+                logits = model(inputs)
         probs.append(torch.softmax(logits.float(), -1).cpu())
     P = torch.cat(probs).numpy()
     return (P, torch.cat(embs).numpy() if embs else None) if embed else P
 
 
-def _nanmean(values) -> float:
-    """Mean of the finite values (NaN when there are none: no pseudo-label kept)."""
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    return float(v.mean()) if len(v) else float("nan")
+def _mean_logs(window: list[dict]) -> dict:
+    """Mean of each logged value over the steps since the last evaluation,
+    ignoring NaN (no pseudo-label kept). Logs may be tensors on the device:
+    this is where they are read, once per evaluation, not once per step."""
+    out = {}
+    for k in window[-1]:
+        v = torch.stack([torch.as_tensor(w.get(k, float("nan")), dtype=torch.float32).cpu() for w in window])
+        out[k] = float(torch.nanmean(v))
+    return out
+
+
+def _first_bad_step(window: list[dict], first_step: int):
+    """(step, logs) of the first non-finite loss in ``window``, or None."""
+    losses = torch.stack([w["loss"].float().cpu() for w in window])
+    bad = (~torch.isfinite(losses)).nonzero()
+    if not len(bad):
+        return None
+    i = int(bad[0])
+    return first_step + i, {k: float(torch.as_tensor(v).float()) for k, v in window[i].items()}
 
 
 def _cycle(n: int, batch: int, gen: torch.Generator):
@@ -128,87 +148,158 @@ def _cycle(n: int, batch: int, gen: torch.Generator):
             yield perm[i:i + batch]
 
 
-def _batch(views, lab_idx, unl_idx, device):
-    b = {"x": views.labeled.inputs(lab_idx).to(device), "y": views.labeled.y[lab_idx].to(device)}
+def batch_streams(n_labeled: int, n_unlabeled: int, tcfg, use_unlabeled: bool):
+    """The index streams of a run: labeled batches and (optionally) unlabeled ones.
+
+    Each stream has its own generator seeded by the run's seed, so for the
+    same seed every method draws the same labeled batches, whether or not it
+    also draws unlabeled ones: differences between methods on a seed are
+    paired. The unlabeled stream's generator is offset so the two differ.
+    """
+    lab = _cycle(n_labeled, min(tcfg.batch_size, n_labeled), torch.Generator().manual_seed(tcfg.seed))
+    if not use_unlabeled:
+        return lab, None
+    unl = _cycle(n_unlabeled, min(tcfg.batch_size * tcfg.mu, n_unlabeled),
+                 torch.Generator().manual_seed(UNLABELED_STREAM + tcfg.seed))
+    return lab, unl
+
+
+def make_batch(views, lab_idx, unl_idx, device) -> dict:
+    """The batch dict every method's ``step`` reads (see ``methods.base``)
+    from index tensors into the views' labeled and unlabeled splits."""
+    non_blocking = device.type == "cuda"
+    lab_idx = lab_idx.to(views.labeled.y.device, non_blocking=non_blocking)
+    b = {"x": views.labeled.inputs(lab_idx).to(device, non_blocking=non_blocking),
+         "y": views.labeled.y[lab_idx].to(device, non_blocking=non_blocking)}
     if unl_idx is not None:
         u = views.unlabeled
-        b.update(u=u.inputs(unl_idx).to(device), u_idx=unl_idx.to(device), u_y=u.y[unl_idx].to(device))
+        unl_idx = unl_idx.to(u.y.device, non_blocking=non_blocking)
+        b.update(u=u.inputs(unl_idx).to(device, non_blocking=non_blocking), u_idx=unl_idx.to(device),
+                 u_y=u.y[unl_idx].to(device, non_blocking=non_blocking))
         if u.face is not None:
-            b["u_face"] = u.face[unl_idx].to(device)
+            b["u_face"] = u.face[unl_idx].to(device, non_blocking=non_blocking)
     return b
+
+
+def nan_check_every(device: torch.device, tcfg) -> int:
+    """Steps between NaN checks. A check reads the loss on the host: on the CPU
+    that is free, so every step is checked and a bad step never reaches the
+    weights; on a GPU it would stall the queue each step, so the check waits
+    for the next evaluation (and still names the first bad step)."""
+    return 1 if device.type == "cpu" else tcfg.eval_every
+
+
+def autocast_for(device: torch.device, amp: str):
+    """The mixed-precision context of a run: ``auto`` is bf16 on CUDA (no
+    gradient scaler needed) and full precision elsewhere; ``bf16`` and
+    ``fp16`` force it (fp16 needs the scaler ``fit`` adds), ``off`` never."""
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(
+        "bf16" if amp == "auto" and device.type == "cuda" else amp)
+    if dtype is None:
+        return contextlib.nullcontext(), None
+    return torch.autocast(device.type, dtype=dtype), dtype
 
 
 def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=None) -> RunRecord:
     """Train ``model`` with ``method`` on ``views``; return the run record.
 
-    The optimiser is AdamW with a short warm-up and cosine decay. With
-    ``tcfg.ema_eval > 0`` an exponential moving average of the weights is
-    evaluated (FixMatch's choice), through ``torch.optim.swa_utils``.
+    The same for every method: ``tcfg.steps`` optimiser steps of AdamW with
+    a linear warm-up over the first ``WARMUP_SHARE`` of them and cosine decay,
+    gradients clipped to norm ``GRAD_CLIP``, the labeled batches of the seed
+    (``batch_streams``), an evaluation on the validation view every
+    ``eval_every`` steps and at the end. The record's test metrics are those
+    of the checkpoint ``tcfg.select`` names (``best`` on validation UA, or
+    ``last``); the other's UA and WA are kept beside them (``ua_best``,
+    ``ua_last``, ...). With ``tcfg.ema_eval > 0`` an exponential moving
+    average of the weights is evaluated (FixMatch's choice), through
+    ``torch.optim.swa_utils``. On CUDA the views move to the GPU once, steps
+    run under bf16 autocast (``tcfg.amp``) and nothing waits for the host
+    inside a step: logs and the NaN check are read at evaluation time, and a
+    non-finite loss raises ``TrainingError`` naming its step and loss parts.
     """
     seed_everything(tcfg.seed)
     device = select_device(tcfg.device)
     model.to(device)
     weak = weak or WeakAugment()
     strong = strong or SpecAugment()
-    steps = method.total_steps(tcfg) if hasattr(method, "total_steps") else tcfg.steps
+    steps = tcfg.steps
     if method.needs_face and views.unlabeled.face is None:
         raise ValueError(f"{method.name} needs the face teacher's distributions on the unlabeled view (views.unlabeled.face)")
+    views = views.to(device)
     use_unl = method.uses_unlabeled and len(views.unlabeled) > 0
-    method.setup(model, len(views.unlabeled), views.n_classes)
+    method.setup(model, len(views.unlabeled), views.n_classes, steps)
 
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
-    warm = max(1, steps // 20)
+    warm = max(1, round(steps * WARMUP_SHARE))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    autocast, amp_dtype = autocast_for(device, tcfg.amp)
+    scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
     ema = None
     if tcfg.ema_eval > 0:
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
         ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(tcfg.ema_eval), use_buffers=True)
 
-    gen = torch.Generator().manual_seed(tcfg.seed)
-    lab_it = _cycle(len(views.labeled), min(tcfg.batch_size, len(views.labeled)), gen)
-    unl_it = _cycle(len(views.unlabeled), min(tcfg.batch_size * tcfg.mu, len(views.unlabeled)), gen) if use_unl else None
-
+    check_every = nan_check_every(device, tcfg)
+    lab_it, unl_it = batch_streams(len(views.labeled), len(views.unlabeled), tcfg, use_unl)
     record = RunRecord(method.name, {**asdict(tcfg), **{f"method.{k}": v for k, v in method.params().items()}},
                        classes=tuple(views.classes))
     best_ua, best_state, window = -1.0, None, []
+    evaluated = lambda: ema.module if ema is not None else method.eval_model(model)  # noqa: E731
     t0 = time.perf_counter()
     bar = tqdm(range(1, steps + 1), desc=method.name, disable=not progress, leave=False)
     for step in bar:
         model.train()
-        batch = _batch(views, next(lab_it), next(unl_it) if unl_it else None, device)
-        loss, logs = method.step(model, batch, weak, strong, (step - 1) / steps)
-        if not torch.isfinite(loss):
-            raise TrainingError(f"{method.name}: the loss became {loss.item()} at step {step} of {steps} "
-                                f"(logs: {logs}); lower lr (now {tcfg.lr}) or lambda_u", record)
+        batch = make_batch(views, next(lab_it), next(unl_it) if unl_it else None, device)
+        with autocast:
+            loss, logs = method.step(model, batch, weak, strong, (step - 1) / steps)
+        window.append({"loss": loss.detach(), **logs})
+        evaluate_now = step % tcfg.eval_every == 0 or step == steps
+        if check_every == 1 or evaluate_now:
+            checked = window if check_every > 1 else window[-1:]
+            bad = _first_bad_step(checked, step - len(checked) + 1)
+            if bad is not None:
+                raise TrainingError(f"{method.name}: the loss became {bad[1]['loss']} at step {bad[0]} of {steps} "
+                                    f"(loss parts: {bad[1]}); lower lr (now {tcfg.lr}) or lambda_u", record)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+        else:
+            loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+        scaler.step(opt) if scaler is not None else opt.step()
+        if scaler is not None:
+            scaler.update()
         sched.step()
         method.after_step(model, step / steps)
         if ema is not None:
             ema.update_parameters(model)
-        window.append({"loss": loss.item(), **logs})
 
-        if step % tcfg.eval_every == 0 or step == steps:
-            evaluated = ema.module if ema is not None else method.eval_model(model)
-            P = predict(evaluated, views.val, device)
-            val = evaluate(views.val.y.numpy(), P.argmax(1), views.n_classes)
-            row = {"step": step, **{k: _nanmean([w.get(k, np.nan) for w in window]) for k in window[-1]},
-                   "val_ua": val["ua"], "val_wa": val["wa"], "seconds": time.perf_counter() - t0}
+        if evaluate_now:
+            P = predict(evaluated(), views.val, device, autocast=autocast)
+            val = evaluate(views.val.y.cpu().numpy(), P.argmax(1), views.n_classes)
+            row = {"step": step, **_mean_logs(window), "val_ua": val["ua"], "val_wa": val["wa"],
+                   "seconds": time.perf_counter() - t0}
             record.history.append(row)
             window = []
             if val["ua"] > best_ua:
-                best_ua, best_state = val["ua"], copy.deepcopy(evaluated.state_dict())
+                best_ua, best_state = val["ua"], copy.deepcopy(evaluated().state_dict())
             bar.set_postfix(loss=f"{row['loss']:.3f}", val_ua=f"{val['ua']:.1f}")
 
-    final = copy.deepcopy(ema.module if ema is not None else method.eval_model(model))
-    final.load_state_dict(best_state)
-    P, E = predict(final, views.test, device, embed=True)
+    y_test = views.test.y.cpu().numpy()
+    last = copy.deepcopy(evaluated())
+    best = copy.deepcopy(last)
+    best.load_state_dict(best_state)
+    scored = {}
+    for name, net in (("best", best), ("last", last)):
+        P, E = predict(net, views.test, device, embed=True, autocast=autocast)
+        scored[name] = (net, P, E, evaluate(y_test, P.argmax(1), views.n_classes))
+    final, P, E, metrics = scored[tcfg.select]
     record.seconds = time.perf_counter() - t0
-    record.y_true, record.probs, record.embeddings = views.test.y.numpy(), P, E
+    record.y_true, record.probs, record.embeddings = y_test, P, E
     record.y_pred = P.argmax(1)
-    record.metrics = evaluate(record.y_true, record.y_pred, views.n_classes) | {"best_val_ua": best_ua}
+    record.metrics = metrics | {"best_val_ua": best_ua} | {
+        f"{k}_{name}": scored[name][3][k] for name in scored for k in ("ua", "wa")}
     record.state_dict = {k: v.detach().cpu() for k, v in final.state_dict().items()}
     return record

@@ -50,17 +50,31 @@ class Split:
             return self.x[idx]
         lens = self.lengths[idx]
         T = int(lens.max()) if len(lens) else 1
-        return Padded(self.x[idx, :T], torch.arange(T)[None, :] < lens[:, None])
+        return Padded(self.x[idx, :T], torch.arange(T, device=lens.device)[None, :] < lens[:, None])
+
+    def to(self, device) -> "Split":
+        """The same split with its tensors on ``device`` (itself if already there)."""
+        if self.x.device == torch.device(device):
+            return self
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return Split(move(self.x), move(self.y), move(self.lengths), move(self.face), self.rows)
 
     def batches(self, batch_size: int = 256):
         """All rows in order, in batches: (inputs, labels)."""
         for i in range(0, len(self), batch_size):
-            idx = torch.arange(i, min(i + batch_size, len(self)))
+            idx = torch.arange(i, min(i + batch_size, len(self)), device=self.y.device)
             yield self.inputs(idx), self.y[idx]
 
 
 @dataclass
 class Views:
+    """The four splits of a semi-supervised run and what describes them.
+
+    labeled, unlabeled, val, test : ``Split``s (unlabeled.y holds the hidden
+        true labels, only for logging pseudo-label accuracy; -1 where unknown)
+    classes : class names; n_in : features per frame (or per vector)
+    meta : the corpus name, the labeled count, the normalisation statistics
+    """
     labeled: Split
     unlabeled: Split
     val: Split
@@ -72,6 +86,14 @@ class Views:
     @property
     def n_classes(self) -> int:
         return len(self.classes)
+
+    def to(self, device) -> "Views":
+        """The views with every split on ``device`` (a GPU holds a whole corpus's
+        features easily, so a batch is then an index into device memory)."""
+        splits = {k: getattr(self, k).to(device) for k in ("labeled", "unlabeled", "val", "test")}
+        if all(splits[k] is getattr(self, k) for k in splits):
+            return self
+        return Views(**splits, classes=self.classes, n_in=self.n_in, meta=self.meta)
 
 
 def pick_labeled(labels: np.ndarray, n_per_class: int, seed: int) -> np.ndarray:

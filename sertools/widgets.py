@@ -181,9 +181,9 @@ def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85,
 
     return explorer(go, {
         "method": dropdown("method", ["fusion_weighted", "fusion_consistent"], "fusion_consistent"),
-        "alpha": slider("alpha (weighted: face weight)", tcfg.alpha, 0.0, 1.0, 0.1),
+        "alpha": slider("alpha (weighted: face weight)", METHODS["fusion_weighted"].defaults["alpha"], 0.0, 1.0, 0.1),
         "tau": slider("tau (weighted: threshold)", METHODS["fusion_weighted"].defaults["tau"], 0.3, 1.0, 0.05),
-        "epsilon": slider("epsilon (consistent)", tcfg.epsilon, 0.0, 1.0, 0.1),
+        "epsilon": slider("epsilon (consistent)", METHODS["fusion_consistent"].defaults["epsilon"], 0.0, 1.0, 0.1),
         "face_voice_agreement": dropdown("face-voice agreement", sorted({*agreements, ccfg.face_voice_agreement}),
                                          ccfg.face_voice_agreement),
     }, run_now=run_now)

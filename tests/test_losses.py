@@ -158,17 +158,27 @@ def test_ema_update_averages_float_buffers_and_copies_integer_ones():
 
 
 def test_mean_teacher_method_updates_its_teacher_after_a_step():
+    """The EMA warm-up of the reference implementation: decay min(1 - 1/(t + 1), beta),
+    so the teacher is the plain average of the student's weights at first."""
     student = nn.Linear(1, 1)
     mt = make_method("mean_teacher", ema_decay=0.75)
     mt.setup(student, 4, 2)
     assert mt.eval_model(student) is mt.teacher and mt.teacher is not student
     w0 = student.weight.item()
     with torch.no_grad():
-        student.weight.add_(4.0)
-    mt.after_step(student, 0.5)
-    # 0.75*w0 + 0.25*(w0 + 4) = w0 + 1
-    assert mt.teacher.weight.item() == pytest.approx(w0 + 1.0)
-    assert not any(p.requires_grad for p in mt.teacher.parameters())
+        student.weight.add_(4.0)                      # the student now sits at w0 + 4
+    expected = [w0 + 2.0,                             # t=1: decay 1/2 -> the mean of w0 and w0 + 4
+                w0 + 8.0 / 3.0,                       # t=2: decay 2/3
+                w0 + 3.0,                             # t=3: decay 3/4 = beta
+                w0 + 3.25]                            # t=4: min(4/5, 3/4) = beta from here on
+    for t, want in enumerate(expected, 1):
+        mt.after_step(student, t / 10)
+        assert mt.teacher.weight.item() == pytest.approx(want), f"after step {t}"
+
+
+def test_mean_teacher_decay_schedule():
+    from sertools.methods.mean_teacher import ema_decay_at
+    assert [ema_decay_at(t, 0.99) for t in (1, 3, 99, 100, 5000)] == pytest.approx([0.5, 0.75, 0.99, 0.99, 0.99])
 
 
 # ----------------------------------------------------------------- ramp-ups

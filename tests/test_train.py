@@ -217,7 +217,7 @@ class NaNAtStep3(Method):
     defaults = dict(Method.defaults)
     uses_unlabeled = False
 
-    def setup(self, model, n_unlabeled, n_classes):
+    def setup(self, model, n_unlabeled, n_classes, steps=None):
         self.calls = 0
 
     def step(self, model, batch, weak, strong, progress):
@@ -402,10 +402,60 @@ def test_make_method_takes_knobs_from_config_and_keywords():
     assert all(METHODS[n].name == n for n in METHODS)
 
 
-def test_dcmkt_finetune_adds_its_steps(views):
+def test_dcmkt_finetune_spends_the_common_step_budget(views):
+    """Fine-tuning is the last finetune_steps of the same budget, not extra steps."""
     rec = _fit("dcmkt_finetune", views, steps=20, eval_every=10, finetune_steps=10)
-    assert [h["step"] for h in rec.history] == [10, 20, 30]
+    assert [h["step"] for h in rec.history] == [10, 20]
     assert "finetune" not in rec.history[0] and rec.history[-1].get("finetune") == 1.0
+    with pytest.raises(ValueError, match="finetune_steps=20"):
+        _fit("dcmkt_finetune", views, steps=20, finetune_steps=20)
+
+
+@pytest.mark.parametrize("name", ["supervised", "fixmatch", "mean_teacher", "dcmkt_finetune", "fusion_consistent"])
+def test_every_method_takes_the_same_steps_and_evaluations(views, name):
+    rec = _fit(name, views, steps=20, eval_every=5, finetune_steps=8)
+    assert [h["step"] for h in rec.history] == [5, 10, 15, 20]
+
+
+def test_labeled_batches_are_the_same_for_every_method_of_a_seed():
+    """The labeled stream has its own generator: methods that also draw unlabeled
+    batches see the same labeled batches as the baseline, so seeds are paired."""
+    from sertools.train import batch_streams
+    _, t = get_config("quick", seed=3)
+    sup, none = batch_streams(40, 100, t, use_unlabeled=False)
+    ssl, unl = batch_streams(40, 100, t, use_unlabeled=True)
+    assert none is None
+    for _ in range(5):
+        a, b, u = next(sup), next(ssl), next(unl)
+        assert torch.equal(a, b)
+    assert not torch.equal(next(batch_streams(40, 100, get_config("quick", seed=4)[1], False)[0]), next(sup))
+
+
+def test_labeled_batches_in_fit_do_not_depend_on_the_method(views, monkeypatch):
+    """Record the labeled indices fit draws for supervised and fixmatch."""
+    import sertools.train as train_mod
+    seen = {}
+    real = train_mod.make_batch
+
+    def spy(views_, lab_idx, unl_idx, device):
+        seen.setdefault(current, []).append(lab_idx.tolist())
+        return real(views_, lab_idx, unl_idx, device)
+
+    monkeypatch.setattr(train_mod, "make_batch", spy)
+    for current in ("supervised", "fixmatch", "pi_model"):
+        _fit(current, views, steps=6)
+    assert seen["supervised"] == seen["fixmatch"] == seen["pi_model"]
+
+
+def test_nan_check_deferred_to_the_evaluation_still_names_the_step(views, monkeypatch):
+    """On a GPU the NaN check waits for the evaluation (no per-step sync); it must
+    still name the first bad step. The GPU's interval is forced here on the CPU."""
+    import sertools.train as train_mod
+    monkeypatch.setattr(train_mod, "nan_check_every", lambda device, tcfg: tcfg.eval_every)
+    m = NaNAtStep3()
+    with pytest.raises(TrainingError, match=r"\bstep 3\b"):
+        fit(m, mlp(0), views, tcfg_for(steps=10, eval_every=5), progress=False, weak=weak, strong=strong)
+    assert m.calls == 5                    # it ran on to the evaluation at step 5
 
 
 def test_history_keys_follow_the_method(views):

@@ -14,9 +14,16 @@ The batch is a dict:
   pseudo-labels are; no method learns from them
 - ``u_face``: the face teacher's clip distributions, for cross-modal methods
 
-``step`` returns ``(loss, logs)``; logs are floats the loop records each step
-(the unsupervised weight, the mask rate, the pseudo-label accuracy). State
-kept between steps (an EMA teacher, an ensemble memory) lives on the object.
+``step`` returns ``(loss, logs)``; logs are numbers or 0-d tensors the loop
+averages between evaluations (the unsupervised weight and loss, the mask
+rate, the pseudo-label accuracy). They may stay tensors on the device: the
+loop reads them only at evaluation time, so a GPU never waits for the host
+inside a step. State kept between steps (an EMA teacher, an ensemble memory)
+lives on the object.
+
+Every method gets the same step budget (``tcfg.steps``), the same labeled
+batches for a seed and the same evaluation schedule: the loop, not the
+method, decides those, so two rows of a table differ only by their rules.
 """
 from __future__ import annotations
 
@@ -39,14 +46,13 @@ def linear_rampup(t: float, length: float) -> float:
     return 1.0 if length <= 0 else min(max(t / length, 0.0), 1.0)
 
 
-def pseudo_label_accuracy(y_hat: torch.Tensor, y_true: torch.Tensor, keep: torch.Tensor | None = None) -> float:
-    """Share of kept pseudo-labels equal to the hidden true label (NaN if none kept/known)."""
+def pseudo_label_accuracy(y_hat: torch.Tensor, y_true: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+    """Share of kept pseudo-labels equal to the hidden true label, a 0-d tensor
+    (NaN if none is kept or known). Computed on the device, without a sync."""
     ok = y_true >= 0
     if keep is not None:
         ok = ok & keep.bool()
-    if not ok.any():
-        return float("nan")
-    return float((y_hat[ok] == y_true[ok]).float().mean())
+    return ((y_hat == y_true) & ok).sum() / ok.sum()  # 0 / 0 = NaN
 
 
 class Method:
@@ -58,7 +64,7 @@ class Method:
     must carry ``u_face``.
     """
     name = "method"
-    # every method's labeled term can use SpecAugment like the baseline (the seed does)
+    # every method's labeled term can use SpecAugment like the baseline (the paper does)
     defaults: dict = {"specaugment": True}
     uses_unlabeled = True
     needs_face = False
@@ -82,8 +88,9 @@ class Method:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"
 
     # hooks called by sertools.train.fit
-    def setup(self, model, n_unlabeled: int, n_classes: int) -> None:
-        """Called once before training (allocate memories, copy a teacher)."""
+    def setup(self, model, n_unlabeled: int, n_classes: int, steps: int | None = None) -> None:
+        """Called once before training (allocate memories, copy a teacher);
+        ``steps`` is the run's step budget, the same for every method."""
 
     def step(self, model, batch: dict, weak, strong, progress: float):
         """Loss of one batch at training progress ``progress`` in [0, 1]."""

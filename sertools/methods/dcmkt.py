@@ -6,13 +6,17 @@ frame predictions are aggregated into one distribution per clip (see
 ``sertools.teacher``), and the speech student learns to predict that
 distribution from the voice alone. No labeled speech is used: the student
 can only be as right as the faces are about the voices, and faces and
-voices do not always agree (the seed's first observation).
+voices do not always agree (the paper's first observation).
 
     soft targets:  L = mean_u H(sharpen(p_face, T), softmax(f(a(u))))
     hard targets:  L = mean_u CE(f(a(u)), argmax p_face)
 
-``dcmkt_finetune`` then trains the same student on the labeled clips for
-``finetune_steps`` more steps (the seed's "DCMKT + fine-tuning").
+``dcmkt_finetune`` spends the last ``finetune_steps`` of the same step
+budget on the labeled clips (the paper's "DCMKT + fine-tuning"): transfer
+for ``steps - finetune_steps`` steps, then supervised fine-tuning, so it
+trains exactly as long as every other method and is evaluated on the same
+schedule. (Before this rule it trained ``steps + finetune_steps`` steps, and
+its lead in the table was partly the extra training.)
 Clips whose video has no face (NaN rows) are left out.
 """
 import torch
@@ -48,20 +52,22 @@ class DCMKT(Method):
     def step(self, model, batch, weak, strong, progress):
         loss, ok = transfer_loss(model(weak(batch["u"])), batch["u_face"], self.soft_targets, self.temperature)
         y_face = torch.nan_to_num(batch["u_face"]).argmax(-1)
-        return loss, {"mask_rate": float(ok.float().mean()),
-                      "pl_acc": pseudo_label_accuracy(y_face, batch["u_y"], ok)}
+        return loss, {"mask_rate": ok.float().mean(), "pl_acc": pseudo_label_accuracy(y_face, batch["u_y"], ok)}
 
 
 class DCMKTFinetune(DCMKT):
     name = "dcmkt_finetune"
     defaults = {**DCMKT.defaults, "finetune_steps": 150}
 
-    def total_steps(self, tcfg) -> int:
-        """Transfer for ``tcfg.steps`` steps, then fine-tune for ``finetune_steps``."""
-        self.switch = tcfg.steps / (tcfg.steps + self.finetune_steps)
-        return tcfg.steps + self.finetune_steps
+    def setup(self, model, n_unlabeled, n_classes, steps):
+        """Transfer for the first ``steps - finetune_steps`` steps, then fine-tune."""
+        if not 0 <= self.finetune_steps < steps:
+            raise ValueError(f"finetune_steps={self.finetune_steps} must be in [0, steps={steps}): dcmkt_finetune "
+                             f"spends the last finetune_steps of the common step budget on the labeled clips")
+        self.switch_step = steps - self.finetune_steps
+        self.steps = steps
 
     def step(self, model, batch, weak, strong, progress):
-        if progress < self.switch:
+        if round(progress * self.steps) < self.switch_step:  # progress = (step - 1) / steps
             return super().step(model, batch, weak, strong, progress)
         return supervised_loss(model, batch, self.labeled_aug(weak, strong)), {"finetune": 1.0}

@@ -5,7 +5,7 @@ Pseudo-labeling and consistency in one rule: the prediction on a weakly
 augmented clip becomes a hard label, but only when the model is confident,
 and the model must predict that label for a strongly augmented view of the
 same clip. For speech the strong view is SpecAugment (Park et al. 2019), the
-weak one a light perturbation, as in the seed method.
+weak one a light perturbation, as in the paper.
 
     q = softmax(f(a(u))) (no gradient); y_hat = argmax q; m = 1(max q >= tau)
     L = CE(f(a(x_b)), y_b) + lambda_u * (1 / (mu B)) sum m * CE(f(A(u)), y_hat)
@@ -38,5 +38,5 @@ class FixMatch(Method):
             y_hat, mask = confidence_mask(torch.softmax(model(weak(batch["u"])), -1), self.tau)
         loss_u = (F.cross_entropy(model(strong(batch["u"])), y_hat, reduction="none") * mask).mean()
         return loss_x + self.lambda_u * loss_u, {
-            "w_u": self.lambda_u, "mask_rate": float(mask.mean()),
+            "w_u": self.lambda_u, "loss_u": loss_u.detach(), "mask_rate": mask.mean(),
             "pl_acc": pseudo_label_accuracy(y_hat, batch["u_y"], mask)}

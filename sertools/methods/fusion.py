@@ -1,4 +1,4 @@
-"""The seed method: fuse the face teacher's pseudo-label with the speech
+"""The paper's method: fuse the face teacher's pseudo-label with the speech
 model's own (KBS 2021, "Combining cross-modal knowledge transfer and
 semi-supervised learning for speech emotion recognition").
 
@@ -7,17 +7,27 @@ model's prediction on the weak view (no gradient), and p_f, the face
 teacher's clip distribution (fixed, computed once). The two views are fused
 into one hard pseudo-label, which supervises the strong view as in FixMatch:
 
-    L = CE(f(a(x)), y) + lambda_u * mean_u[ keep * CE(f(A(u)), y_hat) ]
+    L = CE(f(a(x)), y) + lambda_u * w(t) * (1 / N) sum_u keep * CE(f(A(u)), y_hat)
+
+N, the normaliser, is FixMatch's: the whole unlabeled batch, mu B clips
+(``u_norm="batch"``, the default), so a step that keeps few clips has a
+small unlabeled term. ``u_norm="kept"`` divides by the number of kept
+clips instead (each kept clip weighs the same whatever the mask rate).
 
 - ``fusion_weighted``: p = alpha p_f + (1 - alpha) p_s; y_hat = argmax p;
   keep if max p >= tau. alpha = 0 is FixMatch, alpha = 1 trusts the face
-  alone. The seed's best alpha is 0.2.
+  alone. The paper's best alpha is 0.2. No ramp (w = 1), as in FixMatch:
+  the threshold is its guard against a random early model.
 - ``fusion_consistent``: y_s = argmax p_s, y_f = argmax p_f. Agreeing views
   give their label; when they disagree, with probability epsilon the clip is
   kept with a label drawn at random from {y_s, y_f}, else it is left out of
-  this step. epsilon = 0 keeps only agreeing clips. The seed's best epsilon
+  this step. epsilon = 0 keeps only agreeing clips. The paper's best epsilon
   is 0.5. (Our reading of "multi-view consistency with a random component",
-  as in docs/methods.md.)
+  as in docs/methods.md.) This rule has no threshold, so at the first steps,
+  when the speech model is still random, it would keep disagreeing clips
+  with random labels; like every other consistency method here it ramps its
+  weight up, w(t) = sigmoid ramp over the first ``ramp`` = 40 % of training
+  (``ramp=0`` switches the guard off).
 
 Early in training p_s is poor and the face carries the pseudo-labels; as
 the speech model improves, its own view corrects the face where face and
@@ -26,7 +36,7 @@ voice disagree. Clips without a face (NaN rows) are left out.
 import torch
 import torch.nn.functional as F
 
-from .base import Method, pseudo_label_accuracy, supervised_loss
+from .base import Method, pseudo_label_accuracy, sigmoid_rampup, supervised_loss
 
 
 def fuse_weighted(p_s: torch.Tensor, p_f: torch.Tensor, alpha: float, tau: float):
@@ -39,8 +49,9 @@ def fuse_consistent(p_s: torch.Tensor, p_f: torch.Tensor, epsilon: float, genera
     """(y_hat, keep) from the multi-view consistency rule with a random part."""
     y_s, y_f = p_s.argmax(-1), p_f.argmax(-1)
     agree = y_s == y_f
-    u = torch.rand(len(y_s), generator=generator, device="cpu").to(p_s.device)
-    pick_face = torch.rand(len(y_s), generator=generator, device="cpu").to(p_s.device) < 0.5
+    device = generator.device if generator is not None else p_s.device  # drawn where the data is: no host round trip
+    u = torch.rand(len(y_s), generator=generator, device=device).to(p_s.device)
+    pick_face = torch.rand(len(y_s), generator=generator, device=device).to(p_s.device) < 0.5
     y_hat = torch.where(agree | ~pick_face, y_s, y_f)
     keep = agree | (u < epsilon)
     return y_hat, keep.float()
@@ -48,6 +59,7 @@ def fuse_consistent(p_s: torch.Tensor, p_f: torch.Tensor, epsilon: float, genera
 
 class _Fusion(Method):
     needs_face = True
+    ramp = 0.0  # no ramp unless a rule's defaults give one (fusion_consistent)
 
     def fuse(self, p_s, p_f):
         raise NotImplementedError
@@ -60,10 +72,12 @@ class _Fusion(Method):
             p_s = torch.softmax(model(weak(batch["u"])), -1)
         y_hat, keep = self.fuse(p_s, torch.nan_to_num(p_f))
         keep = keep * has_face
-        loss_u = (F.cross_entropy(model(strong(batch["u"])), y_hat, reduction="none") * keep).mean()
+        per_clip = F.cross_entropy(model(strong(batch["u"])), y_hat, reduction="none") * keep
+        loss_u = per_clip.sum() / (keep.sum().clamp_min(1.0) if self.u_norm == "kept" else len(keep))
+        w = self.lambda_u * sigmoid_rampup(progress, self.ramp)
         y_true = batch["u_y"]
-        return loss_x + self.lambda_u * loss_u, {
-            "w_u": self.lambda_u, "mask_rate": float(keep.mean()),
+        return loss_x + w * loss_u, {
+            "w_u": w, "loss_u": loss_u.detach(), "mask_rate": keep.mean(),
             "pl_acc": pseudo_label_accuracy(y_hat, y_true, keep),
             "pl_acc_speech": pseudo_label_accuracy(p_s.argmax(-1), y_true),
             "pl_acc_face": pseudo_label_accuracy(torch.nan_to_num(p_f).argmax(-1), y_true, has_face)}
@@ -71,7 +85,7 @@ class _Fusion(Method):
 
 class FusionWeighted(_Fusion):
     name = "fusion_weighted"
-    defaults = {**Method.defaults, "alpha": 0.2, "tau": 0.95, "lambda_u": 1.0}
+    defaults = {**Method.defaults, "alpha": 0.2, "tau": 0.95, "lambda_u": 1.0, "u_norm": "batch"}
 
     def fuse(self, p_s, p_f):
         return fuse_weighted(p_s, p_f, self.alpha, self.tau)
@@ -79,7 +93,7 @@ class FusionWeighted(_Fusion):
 
 class FusionConsistent(_Fusion):
     name = "fusion_consistent"
-    defaults = {**Method.defaults, "epsilon": 0.5, "lambda_u": 1.0}
+    defaults = {**Method.defaults, "epsilon": 0.5, "lambda_u": 1.0, "ramp": 0.4, "u_norm": "batch"}
 
     def fuse(self, p_s, p_f):
         return fuse_consistent(p_s, p_f, self.epsilon)

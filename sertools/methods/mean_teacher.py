@@ -5,14 +5,18 @@ average (EMA) of the student's: an ensemble over training time of the
 weights rather than of the predictions, updated every step, so targets
 improve faster than Temporal Ensembling's. The teacher is what is evaluated.
 
-    theta' <- beta theta' + (1 - beta) theta      after every step (buffers too)
+    theta' <- b_t theta' + (1 - b_t) theta,  b_t = min(1 - 1/(t + 1), beta)   after step t (buffers too)
     L = CE(f_theta(a(x_b)), y_b) + lambda_u * w(t) * mean ||softmax(f_theta(a(u))) - softmax(f_theta'(a'(u)))||^2 / C
 
-Defaults (published -> here): beta = 0.99 during ramp-up, 0.999 after; MSE
-weight up to 100 (CIFAR) with a sigmoid ramp. Our runs are a few hundred
-steps, where beta = 0.999 would leave the teacher almost at its random start
-(its memory is about 1 / (1 - beta) = 1000 steps), so we keep beta =
-``ema_decay`` = 0.99 throughout; lambda_u = 10, sigmoid ramp over 40 %.
+The warm-up b_t = min(1 - 1/(t + 1), beta) is the reference
+implementation's: for the first steps the teacher is the plain average of
+the student's weights so far (b_1 = 0.5, b_2 = 2/3, ...), so it never
+scores a mostly random start; from t = 1/(1 - beta) - 1 on, the decay is
+beta. Defaults (published -> here): beta = 0.99 during ramp-up, 0.999
+after; MSE weight up to 100 (CIFAR) with a sigmoid ramp. Our runs are a
+few hundred steps, where beta = 0.999 would average over about 1000 steps,
+longer than the run, so we keep beta = ``ema_decay`` = 0.99 throughout;
+lambda_u = 10, sigmoid ramp over 40 %.
 """
 import copy
 
@@ -20,6 +24,11 @@ import torch
 
 from .base import Method, pseudo_label_accuracy, sigmoid_rampup, supervised_loss
 from .pi_model import consistency_mse
+
+
+def ema_decay_at(step: int, beta: float) -> float:
+    """The decay after optimiser step ``step`` (1, 2, ...): min(1 - 1/(step + 1), beta)."""
+    return min(1.0 - 1.0 / (step + 1), beta)
 
 
 @torch.no_grad()
@@ -38,7 +47,8 @@ class MeanTeacher(Method):
     name = "mean_teacher"
     defaults = {**Method.defaults, "lambda_u": 10.0, "ramp": 0.4, "ema_decay": 0.99}
 
-    def setup(self, model, n_unlabeled, n_classes):
+    def setup(self, model, n_unlabeled, n_classes, steps=None):
+        self.updates = 0
         self.teacher = copy.deepcopy(model)
         for p in self.teacher.parameters():
             p.requires_grad_(False)
@@ -50,11 +60,14 @@ class MeanTeacher(Method):
         with torch.no_grad():
             p_t = torch.softmax(self.teacher(weak(batch["u"])), -1)
         w = self.lambda_u * sigmoid_rampup(progress, self.ramp)
-        return loss_x + w * consistency_mse(logits, p_t), {
-            "w_u": w, "mask_rate": 1.0, "pl_acc": pseudo_label_accuracy(p_t.argmax(-1), batch["u_y"])}
+        loss_u = consistency_mse(logits, p_t)
+        return loss_x + w * loss_u, {
+            "w_u": w, "loss_u": loss_u.detach(), "mask_rate": 1.0,
+            "pl_acc": pseudo_label_accuracy(p_t.argmax(-1), batch["u_y"])}
 
     def after_step(self, model, progress):
-        ema_update(self.teacher, model, self.ema_decay)
+        self.updates += 1
+        ema_update(self.teacher, model, ema_decay_at(self.updates, self.ema_decay))
 
     def eval_model(self, model):
         return self.teacher

@@ -36,5 +36,5 @@ class PiModel(Method):
         loss_x = F.cross_entropy(z1_x, batch["y"])
         loss_c = consistency_mse(z1_x, p2_x) + consistency_mse(z1_u, p2)
         w = self.lambda_u * sigmoid_rampup(progress, self.ramp)
-        return loss_x + w * loss_c, {"w_u": w, "mask_rate": 1.0,
+        return loss_x + w * loss_c, {"w_u": w, "loss_u": loss_c.detach(), "mask_rate": 1.0,
                                      "pl_acc": pseudo_label_accuracy(p2.argmax(-1), batch["u_y"])}

@@ -7,8 +7,15 @@ This pushes decision boundaries away from dense regions (entropy
 minimisation), but every wrong pseudo-label is learned too: with very few
 labels the model can confirm its own mistakes (confirmation bias).
 
-    q = softmax(f(a(u))) (no gradient),  y_hat = argmax q
-    L = CE(f(a(x)), y) + lambda_u * w(t) * mean[ 1(max q >= tau) * CE(f(a(u)), y_hat) ]
+    q = softmax(f(a(u))) (a pass without gradient),  y_hat = argmax q
+    L = CE(f(a(x)), y) + lambda_u * w(t) * mean[ 1(max q >= tau) * CE(f(a'(u)), y_hat) ]
+
+The target comes from its own pass without gradient, and the student from a
+second pass with fresh augmentation noise and dropout (a, a' are two draws
+of the weak augmentation), as the paper's form treats the pseudo-label as a
+fixed target. Taking both from one pass, as an earlier version of the kit
+did, makes a kept clip's loss at most -log(tau) with almost no gradient, so
+the unlabeled term barely acted.
 
 Defaults (published -> here): Lee used no threshold and a slow ramp (0 until
 epoch 100, linear to 3 at epoch 600); we use the common modern form of USB
@@ -26,10 +33,11 @@ class PseudoLabel(Method):
 
     def step(self, model, batch, weak, strong, progress):
         loss_x = supervised_loss(model, batch, self.labeled_aug(weak, strong))
-        logits_u = model(weak(batch["u"]))                 # one pass: prediction and student
-        conf, y_hat = torch.softmax(logits_u.detach(), -1).max(-1)
+        with torch.no_grad():                              # the target: its own pass, no gradient
+            conf, y_hat = torch.softmax(model(weak(batch["u"])), -1).max(-1)
         keep = (conf >= self.tau).float()
+        logits_u = model(weak(batch["u"]))                 # the student: a second, independently noised pass
         loss_u = (F.cross_entropy(logits_u, y_hat, reduction="none") * keep).mean()
         w = self.lambda_u * linear_rampup(progress, self.ramp)
-        return loss_x + w * loss_u, {"w_u": w, "mask_rate": float(keep.mean()),
+        return loss_x + w * loss_u, {"w_u": w, "loss_u": loss_u.detach(), "mask_rate": keep.mean(),
                                      "pl_acc": pseudo_label_accuracy(y_hat, batch["u_y"], keep)}

@@ -1,7 +1,7 @@
 """The supervised baseline: learn from the labeled clips only.
 
 L = CE(f(a(x)), y). The augmentation ``a`` is SpecAugment when the preset's
-``specaugment`` is on (the seed applies SpecAugment to its inputs), else the
+``specaugment`` is on (the paper applies SpecAugment to its inputs), else the
 weak one; the training loop passes it in as ``strong``/``weak``.
 """
 from .base import Method, supervised_loss

@@ -24,7 +24,7 @@ class TemporalEnsembling(Method):
     name = "temporal_ensembling"
     defaults = {**Method.defaults, "lambda_u": 10.0, "ramp": 0.4, "te_alpha": 0.6}
 
-    def setup(self, model, n_unlabeled, n_classes):
+    def setup(self, model, n_unlabeled, n_classes, steps=None):
         device = next(model.parameters()).device
         self.Z = torch.zeros(n_unlabeled, n_classes, device=device)   # ensemble memory
         self.count = torch.zeros(n_unlabeled, device=device)           # updates per clip
@@ -48,5 +48,5 @@ class TemporalEnsembling(Method):
         loss_u = (per_clip * seen).sum() / max(1, len(idx))
         self.update(idx, torch.softmax(logits.detach(), -1))
         w = self.lambda_u * sigmoid_rampup(progress, self.ramp)
-        return loss_x + w * loss_u, {"w_u": w, "mask_rate": float(seen.float().mean()),
+        return loss_x + w * loss_u, {"w_u": w, "loss_u": loss_u.detach(), "mask_rate": seen.float().mean(),
                                      "pl_acc": pseudo_label_accuracy(target.argmax(-1), batch["u_y"], seen)}

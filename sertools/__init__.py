@@ -1,2 +1,2 @@
 """sertools: speech emotion recognition with scarce labels, a teaching kit."""
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,6 +1,8 @@
 """The ``sertools`` command (also ``python -m sertools``).
 
-  sertools compare [--methods a,b] [--seeds N] [--preset P] [--out DIR] [--corpus C] [--features F] [--set k=v ...]
+  sertools compare [--methods a,b] [--seeds N] [--jobs N] [--scheduler local|tcp://HOST:8786] [--preset P]
+                   [--out DIR] [--corpus C] [--features F] [--set k=v ...]
+  sertools sweep [--agreements 0.4,0.7,1.0] [--methods a,b] [--seeds N] [--jobs N] [--preset P] [--out DIR]
   sertools train --method NAME [--preset P] [--corpus C] [--set k=v ...] [--out DIR]
   sertools corpus --preset P --out DIR
   sertools teacher [--preset P]             (re)train the face teacher
@@ -9,8 +11,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
 from .config import RANGES, ConfigError, default_preset, get_config, parse_sets
 
@@ -24,6 +28,13 @@ def _common(p, corpus=True):
     if corpus:
         p.add_argument("--features", default=None, choices=RANGES["classic_features"],
                        help="the classic methods' features (default prosody; egemaps needs openSMILE)")
+
+
+def _grid_args(p):
+    p.add_argument("--jobs", default="1", help="worker processes on this machine (auto: one per core); default 1")
+    p.add_argument("--scheduler", default=None,
+                   help="run the grid on a Dask cluster: 'local' (a LocalCluster of --jobs workers) or "
+                        "tcp://HOST:8786; needs pip install 'sertools[cluster]' and a results folder all workers see")
 
 
 def _sets(a) -> dict:
@@ -51,6 +62,15 @@ def cmd_train(a) -> int:
     return 0
 
 
+def _jobs(value: str) -> int:
+    """--jobs N, or ``auto``: one worker per core."""
+    if value == "auto":
+        return max(1, os.cpu_count() or 1)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"--jobs {value!r}: expected a positive number of workers, or auto")
+    return int(value)
+
+
 def cmd_compare(a) -> int:
     from .results import compare
     methods = [m.strip() for m in a.methods.split(",")] if a.methods else None
@@ -58,10 +78,23 @@ def cmd_compare(a) -> int:
     t0 = time.perf_counter()
     budgets = [int(b) for b in a.budgets.split(",")] if a.budgets else None
     df = compare(methods, seeds=a.seeds, preset=a.preset, corpus=a.corpus, out=a.out, rerun=a.rerun,
-                 progress=not a.quiet, budgets=budgets, **sets)
-    print((__import__("pathlib").Path(a.out) / "results.md").read_text())
-    print(f"{len(df)} method(s), {a.seeds} seed(s) in {time.perf_counter() - t0:.0f} s. "
-          f"Table: {a.out}/results.md and {a.out}/results.csv; plots: {a.out}/*.png")
+                 progress=not a.quiet, budgets=budgets, jobs=_jobs(a.jobs), scheduler=a.scheduler, **sets)
+    print((Path(a.out) / "results.md").read_text())
+    failed = int(df["failed"].sum()) if "failed" in df else 0
+    print(f"{len(df)} row(s), {a.seeds} seed(s) in {time.perf_counter() - t0:.0f} s"
+          + (f"; {failed} run(s) failed (see {a.out}/failures.txt)" if failed else "")
+          + f". Table: {a.out}/results.md and {a.out}/results.csv; plots: {a.out}/*.png")
+    return 1 if failed else 0
+
+
+def cmd_sweep(a) -> int:
+    from .results import SWEEP_AGREEMENTS, SWEEP_METHODS, sweep
+    methods = [m.strip() for m in a.methods.split(",")] if a.methods else list(SWEEP_METHODS)
+    rates = [float(r) for r in a.agreements.split(",")] if a.agreements else list(SWEEP_AGREEMENTS)
+    df = sweep(rates, methods, seeds=a.seeds, preset=a.preset, out=a.out, jobs=_jobs(a.jobs),
+               scheduler=a.scheduler, progress=not a.quiet, **_sets(a))
+    print(df.pivot(index="agreement", columns="method", values="ua").round(1).to_string())
+    print(f"Table: {a.out}/sweep.csv; figure: {a.out}/sweep.png")
     return 0
 
 
@@ -100,8 +133,17 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="results")
     p.add_argument("--rerun", action="store_true", help="train again even when a stored run exists")
     p.add_argument("--budgets", default=None, help="label budgets (clips per class) for the budget curve, e.g. 5,10,30")
+    _grid_args(p)
     _common(p)
     p.set_defaults(fn=cmd_compare)
+    p = sub.add_parser("sweep", help="UA against the corpus's face-voice agreement rate (the fusion regime)")
+    p.add_argument("--agreements", default=None, help="face_voice_agreement values (default 0.4,0.55,0.7,0.85,1.0)")
+    p.add_argument("--methods", default=None, help="default: supervised,fixmatch,dcmkt_finetune,fusion_weighted,fusion_consistent")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--out", default="results/sweep")
+    _grid_args(p)
+    _common(p, corpus=False)
+    p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("train", help="train one method, print its metrics, store its record")
     p.add_argument("--method", required=True)
     p.add_argument("--out", default="results")
@@ -119,11 +161,15 @@ def main(argv=None) -> int:
     _common(p, corpus=False)
     p.set_defaults(fn=cmd_face)
     a = ap.parse_args(argv)
+    from .train import TrainingError
     try:
         return a.fn(a)
     except (ConfigError, ValueError, OSError) as e:  # OSError: missing files, FER2013 weights
         print(f"sertools {a.cmd}: error: {e}", file=sys.stderr)
         return 2
+    except TrainingError as e:
+        print(f"sertools {a.cmd}: training stopped: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; finished runs are kept in the results folder", file=sys.stderr)
         return 130

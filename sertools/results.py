@@ -1,157 +1,145 @@
-"""The results store and the comparison table in the paper's form.
+"""The comparison: run a grid of methods and seeds, and say which differences are real.
 
-Every run is stored as a folder ``runs/<method>-<hash>/`` holding its record
-(configuration, seed, history, metrics, timings, kit version). The hash
-covers everything that decides the result (corpus, both configs, the method
-and its seed, the kit's version), so asking again for the same run returns
-the stored one instead of training again. A run is written to a temporary
-folder and renamed when complete: interrupting a comparison loses only the
-run in progress, never a finished one.
+``compare`` runs every method for the same seeds (through ``sertools.grid``:
+in this process, on N worker processes, or on a Dask cluster; finished runs
+come back from the run store, ``sertools.store``) and writes
 
-``compare`` runs methods over seeds and writes ``results.csv`` (one row per
-method: method, f1, f1_std, wa, wa_std, ua, ua_std, seconds; percent) and
-``results.md``, laid out like the seed's Table 3 (KBS 2021): groups
-Supervised, Semi-supervised, Direct cross-modal transfer, SSL and CMKT.
+- ``results.csv``: one row per method. The paper's columns (method, f1,
+  f1_std, wa, wa_std, ua, ua_std, seconds; percent) come first and keep their
+  names; then macro_f1(_std), seeds, ua_ci95 (half-width of the 95 % t
+  interval of the mean UA), ua_per_seed, ua_diff / ua_diff_ci95 / p_value /
+  verdict (the paired difference to ``supervised`` over the same seeds, a
+  paired t-test and better / within noise / worse, ``sertools.stats``),
+  gap_closed ((method - supervised) / (ceiling - supervised)), ua_last (UA
+  of the last checkpoint instead of the best-on-validation one) and failed
+  (seeds whose run failed, with the reason in ``failures.txt``).
+- ``results.md``: the layout of the paper's Table 3 (KBS 2021): groups
+  Supervised, Semi-supervised, Direct cross-modal transfer, SSL and CMKT (and
+  the classic methods), F1 / WA / UA as mean ± sd, with the paired
+  difference, its interval and the verdict beside them, and a ceiling row
+  ``supervised (all labels)`` (every training label, the same seeds).
+
+``sweep`` does the same over the corpus's face-voice agreement rate, for the
+fusion regime (``sweep.csv``, ``sweep.png``).
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from . import __version__
-from .config import config_hash, default_preset, get_config
+from .config import default_preset
+from .grid import Cell, prepare, run_cells
+from .stats import gap_closed, mean_ci, paired_test
+from .store import FACE_KNOBS, RunStore, run_any  # noqa: F401  (the store's public names, as before)
 from .train import RunRecord
 
 CLASSIC_GROUP = "Classic (handcrafted features)"
-FACE_KNOBS = {"face_teacher", "fer_map", "face_arch", "face_epochs", "aggregate"}
 COLUMNS = ["method", "f1", "f1_std", "wa", "wa_std", "ua", "ua_std", "seconds"]
+SIGNIFICANCE_COLUMNS = ["ua_ci95", "ua_per_seed", "ua_diff", "ua_diff_ci95", "p_value", "verdict",
+                        "gap_closed", "ua_last", "failed"]
+ALL_LABELS = 1_000_000  # n_labeled that takes every clip of the training pool
+CEILING = "supervised (all labels)"
+MARK = {"better": " ▲", "worse": " ▼", "within noise": " ≈", "n/a": ""}
 
 
-def _groups() -> dict:
+def method_groups() -> dict:
+    """The paper's Table 3 groups, in its order, and the classic methods after them."""
     from .methods import GROUPS
     from .classic import CLASSIC_METHODS
     return {**GROUPS, CLASSIC_GROUP: list(CLASSIC_METHODS)}
 
 
 def all_methods() -> list[str]:
-    return [m for ms in _groups().values() for m in ms]
+    return [m for ms in method_groups().values() for m in ms]
 
 
-class RunStore:
-    """A folder of finished runs, looked up by (method, corpus, configs, seed)."""
-
-    def __init__(self, root=None):
-        self.root = Path(root or os.environ.get("SERTOOLS_RESULTS", "results"))
-
-    def key(self, method: str, corpus: str, preset: str | None, overrides: dict) -> str:
-        """The run's id: everything that decides its result, and nothing else.
-
-        A deep method's knobs enter through its effective parameters, so the
-        supervised run does not change when ``tau`` does, and ``tau=None``
-        (the method's default) is the same run as the default's value.
-        """
-        from dataclasses import asdict
-
-        from .methods import METHODS, make_method
-        ccfg, tcfg = get_config(preset, **overrides)
-        train = asdict(tcfg)
-        params = {}
-        if method in METHODS:
-            knobs = {k for m in METHODS.values() for k in m.defaults} | {"classic_features"}
-            if not METHODS[method].needs_face:  # the face teacher's knobs matter only to the cross-modal methods
-                knobs |= FACE_KNOBS
-            train = {k: v for k, v in train.items() if k not in knobs}
-            params = make_method(method, tcfg).params()
-        return f"{method}-" + config_hash(ccfg, extra={"method": method, "corpus": corpus, "version": __version__,
-                                                       "train": train, "params": params})
-
-    def path(self, key: str) -> Path:
-        return self.root / "runs" / key
-
-    def get(self, key: str) -> RunRecord | None:
-        p = self.path(key)
-        return RunRecord.load(p) if (p / "record.json").exists() else None
-
-    def put(self, key: str, record: RunRecord) -> Path:
-        """Store atomically: write a temporary folder, then rename it into place."""
-        final = self.path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
-        try:
-            record.config["version"] = __version__
-            record.state_dict = None  # the store keeps results; weights stay in memory
-            record.save(tmp)
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
-        return final
-
-    def run(self, method: str, seed: int = 0, preset: str | None = None, corpus: str = "builtin",
-            rerun: bool = False, progress: bool = True, **overrides) -> RunRecord:
-        """The stored run if there is one (unless ``rerun``), else train, store and return it."""
-        overrides = {**overrides, "seed": seed}
-        key = self.key(method, corpus, preset, overrides)
-        if not rerun and (rec := self.get(key)) is not None:
-            return rec
-        rec = run_any(method, preset=preset, corpus=corpus, progress=progress, **overrides)
-        self.put(key, rec)
-        return rec
-
-    def records(self) -> list[RunRecord]:
-        return [RunRecord.load(p) for p in sorted((self.root / "runs").glob("*")) if (p / "record.json").exists()]
+def _by_seed(recs: list[RunRecord]) -> dict[int, RunRecord]:
+    return {int(r.config.get("seed", i)): r for i, r in enumerate(recs)}
 
 
-def run_any(method: str, **kw) -> RunRecord:
-    """A deep method through ``experiment.run``, a classic one through ``classic.run``."""
-    from .classic import CLASSIC_METHODS
-    if method in CLASSIC_METHODS:
-        from .classic import run as classic_run
-        return classic_run(method, **kw)
-    from .experiment import run
-    return run(method, **kw)
-
-
-def summarize(records_by_method: dict[str, list[RunRecord]]) -> pd.DataFrame:
-    """Mean and standard deviation over seeds, one row per method (percent)."""
+def summarize(records_by_method: dict[str, list[RunRecord]], baseline: str = "supervised",
+              ceiling: list[RunRecord] | None = None, failed: dict[str, int] | None = None) -> pd.DataFrame:
+    """One row per method (percent): mean and standard deviation over seeds, the
+    95 % interval of the mean UA, and the paired comparison with ``baseline``
+    over the seeds both have (``stats.paired_test``). With ``ceiling`` (the
+    baseline trained on every label, same seeds) a row ``supervised (all
+    labels)`` and each method's ``gap_closed``."""
+    base = _by_seed(records_by_method.get(baseline, []))
+    roof = float(np.mean([r.metrics["ua"] for r in ceiling])) if ceiling else float("nan")
+    base_ua = float(np.mean([r.metrics["ua"] for r in base.values()])) if base else float("nan")
     rows = []
-    for m, recs in records_by_method.items():
+    groups = list(records_by_method.items()) + ([(CEILING, ceiling)] if ceiling else [])
+    for m, recs in groups:
+        by_seed = _by_seed(recs)
+        seeds = sorted(by_seed)
         row = {"method": m}
         for k in ("f1", "wa", "ua", "macro_f1"):
-            v = np.array([r.metrics[k] for r in recs], float)
+            v = np.array([by_seed[s].metrics[k] for s in seeds], float)
             row[k], row[f"{k}_std"] = v.mean(), (v.std(ddof=1) if len(v) > 1 else 0.0)
         row["seconds"] = float(np.mean([r.seconds for r in recs]))
         row["seeds"] = len(recs)
+        ua = [by_seed[s].metrics["ua"] for s in seeds]
+        row["ua_ci95"] = mean_ci(ua)[1]
+        row["ua_per_seed"] = ";".join(f"{s}:{by_seed[s].metrics['ua']:.2f}" for s in seeds)
+        paired = sorted(set(seeds) & set(base)) if m != baseline else []
+        test = paired_test([by_seed[s].metrics["ua"] for s in paired], [base[s].metrics["ua"] for s in paired]) \
+            if paired else {"diff": np.nan, "diff_ci": np.nan, "p": np.nan, "verdict": ""}
+        row.update(ua_diff=test["diff"], ua_diff_ci95=test["diff_ci"], p_value=test["p"], verdict=test["verdict"])
+        row["gap_closed"] = gap_closed(row["ua"], base_ua, roof) if m not in (baseline, CEILING) else np.nan
+        last = [by_seed[s].metrics.get("ua_last", np.nan) for s in seeds]
+        row["ua_last"] = float(np.mean(last))
+        row["failed"] = (failed or {}).get(m, 0)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def table_markdown(df: pd.DataFrame, title: str = "") -> str:
-    """The comparison as the seed's Table 3: grouped rows, F1 / WA / UA as mean ± std."""
+    """The comparison as the paper's Table 3: grouped rows, F1 / WA / UA as mean ±
+    std over seeds, and beside them the paired UA difference to the supervised
+    baseline with its 95 % interval, the paired t-test's p and its verdict."""
     lines = [f"**{title}**", ""] if title else []
-    lines += ["| group | method | F1 (%) | WA (%) | UA (%) | s / run |", "|---|---|---|---|---|---|"]
+    lines += ["| group | method | F1 (%) | WA (%) | UA (%) | ΔUA vs supervised [95 % CI] | p | verdict | gap closed | s / run |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     by = df.set_index("method")
-    base = by.loc["supervised", "ua"] if "supervised" in by.index else None
-    for group, methods in _groups().items():
+    groups = dict(method_groups())
+    groups["Supervised"] = groups["Supervised"] + [CEILING]
+    for group, methods in groups.items():
         for m in methods:
             if m not in by.index:
                 continue
             r = by.loc[m]
             cell = lambda k: f"{r[k]:.2f} ± {r[k + '_std']:.2f}"  # noqa: E731
-            flag = "" if base is None or m == "supervised" else (" ▲" if r["ua"] > base else " ▼")
-            lines.append(f"| {group} | {m} | {cell('f1')} | {cell('wa')} | {cell('ua')}{flag} | {r['seconds']:.1f} |")
-    if base is not None:
-        lines += ["", "▲ / ▼: mean UA above / below the supervised baseline on the same splits and seeds."]
+            verdict = r.get("verdict") or ""
+            diff = "" if not np.isfinite(r.get("ua_diff", np.nan)) else \
+                f"{r['ua_diff']:+.2f} [{r['ua_diff'] - r['ua_diff_ci95']:+.2f}, {r['ua_diff'] + r['ua_diff_ci95']:+.2f}]" \
+                if np.isfinite(r["ua_diff_ci95"]) else f"{r['ua_diff']:+.2f}"
+            p = f"{r['p_value']:.3f}" if np.isfinite(r.get("p_value", np.nan)) else ""
+            gap = f"{100 * r['gap_closed']:.0f} %" if np.isfinite(r.get("gap_closed", np.nan)) else ""
+            failed = f" ({int(r['failed'])} failed)" if r.get("failed", 0) else ""
+            lines.append(f"| {group} | {m}{failed} | {cell('f1')} | {cell('wa')} | {cell('ua')}{MARK.get(verdict, '')} "
+                         f"| {diff} | {p} | {verdict} | {gap} | {r['seconds']:.1f} |")
+    if "supervised" in by.index:
+        lines += ["", "▲ / ▼ / ≈: better than / worse than / within noise of the supervised baseline by a paired "
+                  "t-test over the same seeds (p < 0.05); a seed fixes the labeled clips, the labeled batches and "
+                  "the initial weights for every method. Gap closed: (method - supervised) / (ceiling - supervised) "
+                  "in mean UA, the ceiling being supervised with every training label."]
     return "\n".join(lines)
+
+
+def selection_note(records: list[RunRecord]) -> str:
+    """Markdown: the test UA of the best-on-validation checkpoint against the
+    last one, paired over every deep run of a comparison (``fit`` scores both)."""
+    pairs = [(r.metrics["ua_best"], r.metrics["ua_last"]) for r in records if "ua_last" in r.metrics]
+    if len(pairs) < 2:
+        return ""
+    best, last = np.array(pairs).T
+    t = paired_test(best, last)
+    return (f"Checkpoint selection, over {len(pairs)} deep runs: best on validation {best.mean():.2f} % UA, "
+            f"last checkpoint {last.mean():.2f} %; best - last {t['diff']:+.2f} "
+            f"[{t['diff'] - t['diff_ci']:+.2f}, {t['diff'] + t['diff_ci']:+.2f}] points, p = {t['p']:.3f} "
+            f"({t['verdict']}).")
 
 
 CURVE_METHODS = ("supervised", "fixmatch", "fusion_consistent")
@@ -169,13 +157,27 @@ def budget_curve(store: "RunStore", budgets, methods=CURVE_METHODS, seeds: int =
     return pd.DataFrame(rows)
 
 
+def _grid_cells(methods, seeds: int, budgets=None, ceiling: bool = True, n_labeled=None) -> list[Cell]:
+    cells = [Cell.of(m, s) for m in methods for s in range(seeds)]
+    if ceiling and "supervised" in methods:
+        cells += [Cell.of("supervised", s, n_labeled=ALL_LABELS) for s in range(seeds)]
+    for m in [m for m in CURVE_METHODS if m in methods] if budgets else []:
+        cells += [Cell.of(m, 0, n_labeled=b) for b in budgets if b != n_labeled]
+    return cells
+
+
 def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None = None,
             corpus: str = "builtin", out=None, rerun: bool = False, plots: bool = True,
-            progress: bool = True, budgets: list[int] | None = None, **overrides) -> pd.DataFrame:
+            progress: bool = True, budgets: list[int] | None = None, jobs: int = 1,
+            scheduler: str | None = None, ceiling: bool = True, **overrides) -> pd.DataFrame:
     """Run (or reuse) every method for ``seeds`` seeds; write the table and plots to ``out``.
 
-    Returns the summary DataFrame (the content of results.csv). A failing
-    run is reported and skipped; the runs finished before it stay stored.
+    Returns the summary DataFrame (the content of results.csv). The corpus
+    is loaded and checked once first (a wrong folder raises before any run);
+    a failing run is reported and counted, and the others go on. ``jobs``
+    worker processes, or a Dask ``scheduler`` ("local" or "tcp://HOST:PORT"),
+    run the grid in parallel with the same results as in sequence. With
+    ``ceiling``, supervised is also trained on every label (the same seeds).
     With ``budgets`` (labeled clips per class), also the label-budget curve
     of supervised, FixMatch and the consistent fusion (seed 0 only), as
     ``budget.csv`` and ``budget.png``.
@@ -186,36 +188,90 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
         raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(all_methods())}")
     store = RunStore(out)
     out = store.root
-    done: dict[str, list[RunRecord]] = {}
-    failures = []
     t0 = time.perf_counter()
-    jobs = [(m, s) for m in methods for s in range(seeds)]
-    for m, s in tqdm(jobs, desc="compare", disable=not progress):
-        try:
-            done.setdefault(m, []).append(store.run(m, seed=s, preset=preset, corpus=corpus, rerun=rerun,
-                                                    progress=progress, **overrides))
-        except Exception as e:  # keep going: one broken method must not cost the others
-            failures.append(f"{m} (seed {s}): {type(e).__name__}: {e}")
-            print(f"! {failures[-1]}")
-    done = {m: r for m, r in done.items() if r}
-    df = summarize(done)
+    prepare(methods, preset, corpus, progress=progress, **overrides)
+    from .config import get_config
+    n_labeled = get_config(preset, **overrides)[1].n_labeled
+    cells = _grid_cells(methods, seeds, budgets, ceiling, n_labeled)
+    outcomes = run_cells(store, cells, preset, corpus, overrides, jobs=jobs, scheduler=scheduler,
+                         rerun=rerun, progress=progress)
+    failures = [f"{o.cell}: {o.message}" for o in outcomes if not o.ok]
+    main = {(o.cell.method, o.cell.seed): o for o in outcomes if not o.cell.knobs}
+    done: dict[str, list[RunRecord]] = {}
+    failed: dict[str, int] = {}
+    for (m, s), o in main.items():
+        if o.ok:
+            done.setdefault(m, []).append(store.get(o.key))
+        else:
+            failed[m] = failed.get(m, 0) + 1
+    roof = [store.get(o.key) for o in outcomes if o.ok and o.cell.overrides.get("n_labeled") == ALL_LABELS
+            and o.cell.method == "supervised"]
+    df = summarize(done, ceiling=roof or None, failed=failed)
+    for m in failed:  # a method whose every seed failed still gets its row
+        if m not in done:
+            df = pd.concat([df, pd.DataFrame([{"method": m, "failed": failed[m], "seeds": 0}])], ignore_index=True)
     out.mkdir(parents=True, exist_ok=True)
-    df[COLUMNS + ["macro_f1", "macro_f1_std", "seeds"]].to_csv(out / "results.csv", index=False, float_format="%.2f")
-    title = f"corpus {corpus}, preset {preset or default_preset()}, {seeds} seed(s), wall time {time.perf_counter() - t0:.0f} s"
-    if any(m in _groups()[CLASSIC_GROUP] for m in done):
+    df[[c for c in COLUMNS + ["macro_f1", "macro_f1_std", "seeds"] + SIGNIFICANCE_COLUMNS if c in df]].to_csv(
+        out / "results.csv", index=False, float_format="%.4g")
+    title = (f"corpus {corpus}, preset {preset or default_preset()}, {seeds} seed(s), "
+             f"wall time {time.perf_counter() - t0:.0f} s")
+    if any(m in method_groups()[CLASSIC_GROUP] for m in done):
         title += f"; classic methods on {overrides.get('classic_features', 'prosody')} features"
-    (out / "results.md").write_text(table_markdown(df, title) + "\n")
-    if plots and len(df):
+    deep = [r for m, rs in done.items() if m not in method_groups()[CLASSIC_GROUP] for r in rs]
+    text = table_markdown(df[df["seeds"] > 0], title)
+    note = selection_note(deep)
+    if failures:
+        text += "\n\nFailed runs (the other cells went on):\n" + "\n".join(f"- {f}" for f in failures)
+    (out / "results.md").write_text(text + (f"\n\n{note}" if note else "") + "\n")
+    if plots and len(done):
         from . import viz
         viz.save_comparison_plots(done, out)
     if budgets:
         from . import viz
         curve_methods = [m for m in CURVE_METHODS if m in methods]
         curve = budget_curve(store, budgets, curve_methods, seeds=1, preset=preset, corpus=corpus,
-                             progress=progress, **{k: v for k, v in overrides.items() if k != "n_labeled"})
+                             progress=False, **{k: v for k, v in overrides.items() if k != "n_labeled"})
         curve.to_csv(out / "budget.csv", index=False, float_format="%.2f")
         fig = viz.budget_curve(curve)
         fig.savefig(out / "budget.png", dpi=120)
-    if failures:
-        (out / "failures.txt").write_text("\n".join(failures) + "\n")
+    (out / "failures.txt").write_text("\n".join(failures) + "\n") if failures else \
+        (out / "failures.txt").unlink(missing_ok=True)
+    return df
+
+
+SWEEP_METHODS = ("supervised", "fixmatch", "dcmkt_finetune", "fusion_weighted", "fusion_consistent")
+SWEEP_AGREEMENTS = (0.4, 0.55, 0.7, 0.85, 1.0)
+
+
+def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, preset: str | None = None,
+          out=None, jobs: int = 1, scheduler: str | None = None, progress: bool = True,
+          **overrides) -> pd.DataFrame:
+    """The fusion regime: UA of ``methods`` against the corpus's face-voice
+    agreement rate, ``seeds`` seeds per point, through the same run store and
+    grid. Writes ``sweep.csv`` (agreement, method, ua, ua_ci95, seeds,
+    face_label_acc: how often the teacher's clip label matched the voice on
+    the unlabeled clips) and ``sweep.png``. Each rate is its own simulated
+    corpus (the voices are the same; which faces agree changes)."""
+    store = RunStore(out)
+    for a in agreements:
+        prepare(methods, preset, "builtin", progress=progress, face_voice_agreement=a, **overrides)
+    cells = [Cell.of(m, s, face_voice_agreement=a) for a in agreements for m in methods for s in range(seeds)]
+    outcomes = run_cells(store, cells, preset, "builtin", overrides, jobs=jobs, scheduler=scheduler,
+                         progress=progress)
+    rows = []
+    for a in agreements:
+        for m in methods:
+            recs = [store.get(o.key) for o in outcomes if o.ok and o.cell.method == m
+                    and o.cell.overrides["face_voice_agreement"] == a]
+            ua = [r.metrics["ua"] for r in recs]
+            face = [np.nanmean([h.get("pl_acc_face", np.nan) for h in r.history[len(r.history) // 2:]])
+                    for r in recs if any("pl_acc_face" in h for h in r.history)]
+            mean, half = mean_ci(ua)
+            rows.append({"agreement": a, "method": m, "ua": mean, "ua_ci95": half, "seeds": len(ua),
+                         "face_label_acc": 100 * float(np.mean(face)) if face else np.nan})
+    df = pd.DataFrame(rows)
+    store.root.mkdir(parents=True, exist_ok=True)
+    df.to_csv(store.root / "sweep.csv", index=False, float_format="%.4g")
+    from . import viz
+    viz.sweep_plot(df).savefig(store.root / "sweep.png", dpi=120)
     return df

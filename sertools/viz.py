@@ -23,8 +23,8 @@ MAIN_COLOURS = {"Supervised": "0.5", "Semi-supervised": "tab:blue", "Direct cros
 
 
 def _group_of(method: str) -> str:
-    from .results import _groups
-    return next((g for g, ms in _groups().items() if method in ms), "Supervised")
+    from .results import method_groups
+    return next((g for g, ms in method_groups().items() if method in ms), "Supervised")
 
 
 def waveform_and_spectrogram(wave: np.ndarray, sr: int = 16000, features=None, title: str = ""):
@@ -488,17 +488,23 @@ def ssl_table(baseline, *records):
     return pd.DataFrame(rows).set_index("method").round(1)
 
 
-def ssl_diagnosis(baseline, rec, margin: float = 1.0):
-    """Whether ``rec`` beats ``baseline`` (same split and seed), and the run's own
-    numbers that say why (second half of training), as Markdown.
+def one_seed_verdict(rec, ref) -> str:
+    """The one phrase every single-run diagnosis uses: the two runs' UA on one
+    seed, and that one seed cannot decide (``results.compare``'s paired test
+    over seeds can)."""
+    d = rec.metrics["ua"] - ref.metrics["ua"]
+    word = "scores above" if d > 0 else "scores below" if d < 0 else "ties with"
+    return (f"**{rec.method} {word} {ref.method} on this seed**: UA {rec.metrics['ua']:.1f} vs "
+            f"{ref.metrics['ua']:.1f} % ({d:+.1f} points). One seed cannot tell a real difference from the "
+            f"seed's luck: `sertools compare --methods {ref.method},{rec.method} --seeds 5` gives the paired test.")
 
-    margin : UA points within which the two count as a tie (one seed and a
-        small test set cannot separate them).
-    """
+
+def ssl_diagnosis(baseline, rec):
+    """Whether ``rec`` scores above ``baseline`` (same split and seed), and the
+    run's own numbers that say why (second half of training), as Markdown."""
     from IPython.display import Markdown
     m, b = rec.metrics, baseline.metrics
     d_ua = m["ua"] - b["ua"]
-    verdict = "beats" if d_ua > margin else "ties with" if d_ua >= -margin else "does not beat"
     mask, acc_b, acc_a = _late(rec, "mask_rate"), _late(rec, "pl_acc"), _late(rec, "val_wa") / 100
     n, C = rec.config.get("n_labeled"), len(rec.classes)
     scores = f"UA {m['ua']:.1f} vs {b['ua']:.1f} % ({d_ua:+.1f} points), F1 {m['f1']:.1f} vs {b['f1']:.1f} %"
@@ -507,10 +513,7 @@ def ssl_diagnosis(baseline, rec, margin: float = 1.0):
                 "clip entered the loss, so the difference comes from other random draws (augmentation, dropout, "
                 "batch order), not from the unlabeled clips.")
     else:
-        head = f"**{rec.method} {verdict} the supervised baseline** here: {scores}."
-        if abs(d_ua) < 5:
-            head += (" One split and seed: a gap of a few points may be noise (check with "
-                     f"`sertools compare --methods supervised,{rec.method} --seeds 3`).")
+        head = one_seed_verdict(rec, baseline) + f" (F1 {m['f1']:.1f} vs {b['f1']:.1f} %)"
     lines = [head, "", f"- Unlabeled clips in the loss (mask rate): {mask:.0%}"
              + (" (the threshold was almost never reached)." if mask < 0.05 else ".")]
     if np.isfinite(acc_b):
@@ -659,17 +662,12 @@ def aggregation_bars(df, n_classes: int):
     return fig
 
 
-def transfer_diagnosis(baseline, dcmkt, finetune=None, agreement: float | None = None, margin: float = 1.0):
+def transfer_diagnosis(baseline, dcmkt, finetune=None, agreement: float | None = None):
     """Markdown: whether DCMKT (and DCMKT + fine-tuning) beat the supervised
     baseline here, and the run's own numbers that say why (the teacher labels'
     accuracy against the voice, the corpus's face-voice agreement setting)."""
     from IPython.display import Markdown
-
-    def verdict(rec, ref):
-        d = rec.metrics["ua"] - ref.metrics["ua"]
-        word = "beats" if d > margin else "ties with" if d >= -margin else "does not beat"
-        return f"**{rec.method} {word} {ref.method}**: UA {rec.metrics['ua']:.1f} vs {ref.metrics['ua']:.1f} % ({d:+.1f} points)."
-
+    verdict = one_seed_verdict
     acc, C = _late(dcmkt, "pl_acc"), len(dcmkt.classes)
     lines = [verdict(dcmkt, baseline), "",
              f"- The teacher's clip labels matched the voice label on {acc:.0%} of the unlabeled clips "
@@ -719,18 +717,15 @@ def pseudo_label_quality(records):
     return fig
 
 
-def fusion_diagnosis(baseline, *records, margin: float = 1.0):
+def fusion_diagnosis(baseline, *records):
     """Markdown: for each fusion run, whether it beats the supervised baseline
     and its pseudo-label numbers over the second half of training (fused,
     speech-only, face-only accuracy and the share of clips kept)."""
     from IPython.display import Markdown
     lines = []
     for r in records:
-        d = r.metrics["ua"] - baseline.metrics["ua"]
-        word = "beats" if d > margin else "ties with" if d >= -margin else "does not beat"
         fused, sp, fa, kept = (_late(r, k) for k in ("pl_acc", "pl_acc_speech", "pl_acc_face", "mask_rate"))
-        lines += [f"**{r.method} ({_fusion_knob(r)}) {word} the supervised baseline**: UA {r.metrics['ua']:.1f} vs "
-                  f"{baseline.metrics['ua']:.1f} % ({d:+.1f} points).", "",
+        lines += [f"({_fusion_knob(r)}) " + one_seed_verdict(r, baseline), "",
                   f"- Second half of training: {kept:.0%} of the unlabeled clips kept; labels right on "
                   + (f"{fused:.0%} of the kept clips (fused), " if np.isfinite(fused) else "")
                   + f"{sp:.0%} of all clips for the speech model alone, {fa:.0%} for the face alone."]
@@ -776,30 +771,78 @@ def agreement_sweep(runs: dict, n_classes: int):
     return fig
 
 
-def paper_claims(df, margin: float = 1.0):
-    """Markdown: the seed's three qualitative findings checked against a
-    ``results.summarize`` table (mean UA): direct transfer alone is below the
-    baseline; SSL alone (FixMatch) is not above it; the best fusion beats every
-    other method."""
+def sweep_plot(df):
+    """The fusion regime (``results.sweep``'s table): test UA of each method
+    against the corpus's face-voice agreement rate, mean and 95 % interval
+    over seeds (left); how often the face teacher's clip label matched the
+    voice label on the unlabeled clips, beside the rate itself (right)."""
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
+    for m, g in df.groupby("method", sort=False):
+        g = g.sort_values("agreement")
+        base = m == "supervised"
+        ax[0].errorbar(g["agreement"], g["ua"], yerr=g["ua_ci95"].fillna(0), marker="o", capsize=3, label=m,
+                       ls="--" if base else "-", color="0.4" if base else None)
+    face = df.groupby("agreement")["face_label_acc"].mean()
+    ax[1].plot(face.index, face.values, marker="^", color="tab:orange", label="teacher's label = voice label")
+    ax[1].plot([0, 1], [0, 100], color="0.6", ls=":", label="the agreement rate")
+    seeds = int(df["seeds"].min()) if len(df) else 0
+    ax[0].set(ylabel="test UA (%)", title=f"UA against face-voice agreement ({seeds} seeds, 95 % CI)")
+    ax[1].set(ylabel="accuracy (%)", title="teacher's labels on unlabeled clips", ylim=(0, 100))
+    for a in ax:
+        a.set_xlabel("face_voice_agreement of the corpus")
+        a.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _pair(df, a: str, b: str) -> dict | None:
+    """The paired test of method ``a`` against ``b`` from results.csv's per-seed UA."""
+    from .stats import paired_test
+    seeds = {}
+    for m in (a, b):
+        cell = df.set_index("method").at[m, "ua_per_seed"] if m in set(df["method"]) else ""
+        seeds[m] = dict(pair.split(":") for pair in str(cell).split(";") if ":" in pair)
+    common = sorted(set(seeds[a]) & set(seeds[b]), key=int)
+    if not common:
+        return None
+    return paired_test([float(seeds[a][s]) for s in common], [float(seeds[b][s]) for s in common]) | {"n": len(common)}
+
+
+def paper_claims(df):
+    """Markdown: the paper's three qualitative findings checked against a
+    ``results.compare`` table by paired t-tests over the same seeds
+    (``sertools.stats``): direct transfer alone is below the baseline; SSL
+    alone (FixMatch) is not above it; the best fusion beats every other
+    method. A claim "holds" only when the test says so; a difference within
+    noise is said to be within noise."""
     from IPython.display import Markdown
     ua = df.set_index("method")["ua"]
 
-    def says(ok):
-        return "holds here" if ok else "does **not** hold here"
+    def said(t, want: str):
+        if t is None:
+            return "cannot be checked (no common seeds)"
+        res = (f"(paired difference {t['diff']:+.1f} UA points [{t['diff'] - t['diff_ci']:+.1f}, "
+               f"{t['diff'] + t['diff_ci']:+.1f}] over {t['n']} seeds, p = {t['p']:.3f}: {t['verdict']})")
+        if t["verdict"] == "n/a":
+            return f"cannot be tested with one seed {res}"
+        return ("holds here " if t["verdict"] == want else "does **not** hold here ") + res
     lines = []
     if {"supervised", "dcmkt"} <= set(ua.index):
-        lines.append(f"- Direct transfer alone is weaker than the baseline: {says(ua['dcmkt'] < ua['supervised'] - margin)} "
+        lines.append(f"- Direct transfer alone is weaker than the baseline: {said(_pair(df, 'dcmkt', 'supervised'), 'worse')} "
                      f"(dcmkt {ua['dcmkt']:.1f} vs supervised {ua['supervised']:.1f} % UA).")
     if {"supervised", "fixmatch"} <= set(ua.index):
-        lines.append(f"- FixMatch alone does not improve on the baseline with few labels: "
-                     f"{says(ua['fixmatch'] <= ua['supervised'] + margin)} "
-                     f"(fixmatch {ua['fixmatch']:.1f} vs {ua['supervised']:.1f} %).")
+        t = _pair(df, "fixmatch", "supervised")
+        ok = t is not None and t["verdict"] in ("within noise", "worse")
+        lines.append("- FixMatch alone does not improve on the baseline with few labels: "
+                     + said(t, t["verdict"] if ok else "no") + f" (fixmatch {ua['fixmatch']:.1f} vs {ua['supervised']:.1f} %).")
     fus = [m for m in ("fusion_consistent", "fusion_weighted") if m in ua.index]
-    if fus and len(ua) > len(fus):
-        best, rest = ua[fus].idxmax(), ua.drop(fus)
-        lines.append(f"- Fusing the two views gives the best result: {says(ua[best] > rest.max() + margin)} "
-                     f"(best fusion {best} {ua[best]:.1f} %, best other {rest.idxmax()} {rest.max():.1f} %).")
-    lines.append(f"\n(A difference within {margin:g} UA point counts as no difference.)")
+    rest = ua.drop(fus + [m for m in ua.index if "all labels" in m], errors="ignore")
+    if fus and len(rest):
+        best, other = ua[fus].idxmax(), rest.idxmax()
+        lines.append(f"- Fusing the two views gives the best result: {said(_pair(df, best, other), 'better')} "
+                     f"(best fusion {best} {ua[best]:.1f} %, best other {other} {ua[other]:.1f} %).")
+    lines.append("\n(Paired t-tests over the seeds both methods share, p < 0.05; a seed fixes the labeled clips, "
+                 "the labeled batches and the initial weights for every method.)")
     return Markdown("\n".join(lines))
 
 

@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from sertools import results
+from sertools import store as store_mod
 from sertools.results import COLUMNS, RunStore, compare, table_markdown
 
 
@@ -14,7 +14,7 @@ def test_store_reuses_an_identical_run(tmp_path, monkeypatch):
     store = RunStore(tmp_path)
     first = store.run("svm", seed=0, preset="quick", progress=False)
     calls = []
-    monkeypatch.setattr(results, "run_any", lambda *a, **k: calls.append(a) or pytest.fail("retrained"))
+    monkeypatch.setattr(store_mod, "run_any", lambda *a, **k: calls.append(a) or pytest.fail("retrained"))
     again = store.run("svm", seed=0, preset="quick", progress=False)
     assert calls == [] and again.metrics == pytest.approx(first.metrics)
     assert list(again.y_pred) == list(first.y_pred)
@@ -43,16 +43,17 @@ def test_store_key_ignores_knobs_a_method_does_not_use(tmp_path):
 
 
 def test_compare_keeps_finished_runs_when_one_fails(tmp_path, monkeypatch):
-    real = results.run_any
+    real = store_mod.run_any
 
     def flaky(method, **kw):
         if method == "gmm":
             raise RuntimeError("boom")
         return real(method, **kw)
 
-    monkeypatch.setattr(results, "run_any", flaky)
+    monkeypatch.setattr(store_mod, "run_any", flaky)
     df = compare(["svm", "gmm"], seeds=1, preset="quick", out=tmp_path, plots=False, progress=False)
-    assert list(df["method"]) == ["svm"]
+    assert list(df["method"]) == ["svm", "gmm"]                     # the failed method keeps a row
+    assert df.set_index("method").loc["gmm", "failed"] == 1 and df.set_index("method").loc["gmm", "seeds"] == 0
     assert "gmm (seed 0): RuntimeError: boom" in (tmp_path / "failures.txt").read_text()
     assert len(list((tmp_path / "runs").glob("svm-*"))) == 1
     assert not list((tmp_path / "runs").glob(".tmp-*"))  # nothing half-written left behind
@@ -68,9 +69,11 @@ def test_results_csv_has_every_method_and_the_documented_columns(tmp_path):
 
 
 def test_table_follows_the_papers_grouping_and_order():
+    verdict = {"fusion_weighted": "better", "fixmatch": "worse", "svm": "worse", "dcmkt": "worse", "supervised": ""}
     df = pd.DataFrame([{"method": m, "f1": 50.0, "f1_std": 1.0, "wa": 50.0, "wa_std": 1.0, "ua": u, "ua_std": 1.0,
-                        "seconds": 1.0} for m, u in [("fusion_weighted", 60.0), ("svm", 40.0),
-                                                     ("fixmatch", 45.0), ("supervised", 50.0), ("dcmkt", 30.0)]])
+                        "seconds": 1.0, "verdict": verdict[m]}
+                       for m, u in [("fusion_weighted", 60.0), ("svm", 40.0),
+                                    ("fixmatch", 45.0), ("supervised", 50.0), ("dcmkt", 30.0)]])
     md = table_markdown(df)
     order = [line.split("|")[2].strip() for line in md.splitlines() if line.startswith("| ") and "±" in line]
     assert order == ["supervised", "fixmatch", "dcmkt", "fusion_weighted", "svm"]
@@ -86,7 +89,7 @@ def test_compare_command_end_to_end(tmp_path):
                        capture_output=True, text=True, env=env, timeout=1200)
     assert p.returncode == 0, p.stderr[-2000:]
     df = pd.read_csv(out / "results.csv")
-    assert list(df["method"]) == ["supervised", "fixmatch", "svm"]
+    assert list(df["method"]) == ["supervised", "fixmatch", "svm", "supervised (all labels)"]
     assert (df["seeds"] == 2).all()
     assert "| Supervised | supervised |" in (out / "results.md").read_text()
     assert (out / "embeddings.png").exists() and (out / "metrics.png").exists()
@@ -115,4 +118,4 @@ def test_compare_on_a_folder_corpus_end_to_end(tmp_path):
                         "--quiet", "--set", "n_labeled=5"], capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stderr[-2000:]
     df = pd.read_csv(out / "results.csv")
-    assert list(df["method"]) == ["supervised", "fixmatch"] and df["ua"].between(0, 100).all()
+    assert list(df["method"]) == ["supervised", "fixmatch", "supervised (all labels)"] and df["ua"].between(0, 100).all()

@@ -461,3 +461,28 @@ def test_nan_check_deferred_to_the_evaluation_still_names_the_step(views, monkey
 def test_history_keys_follow_the_method(views):
     rec = _fit("supervised", views, steps=20)
     assert not re.search("mask_rate|pl_acc", " ".join(rec.history[0]))
+
+
+# ------------------------------------------------------------- the GPU path, on the CPU
+
+@pytest.mark.parametrize("amp", ["bf16", "fp16"])
+def test_mixed_precision_path_trains_on_the_cpu(views, amp):
+    """The CUDA path (autocast, fp16's gradient scaler) exercised on the CPU so it cannot rot."""
+    rec = _fit("fixmatch", views, steps=8, eval_every=4, amp=amp)
+    assert np.isfinite(rec.probs).all() and rec.probs.dtype == np.float32
+    assert [h["step"] for h in rec.history] == [4, 8]
+
+
+def test_autocast_is_bf16_on_cuda_and_off_on_the_cpu_by_default():
+    from sertools.train import autocast_for
+    assert autocast_for(torch.device("cpu"), "auto")[1] is None
+    assert autocast_for(torch.device("cuda"), "auto")[1] == torch.bfloat16
+    assert autocast_for(torch.device("cuda"), "off")[1] is None
+
+
+def test_views_move_to_a_device_whole(views):
+    """A batch is then an index into device memory; on the same device nothing is copied."""
+    assert views.to("cpu") is views
+    moved = views.to("meta")
+    assert moved.labeled.x.device.type == "meta" and moved.test.y.device.type == "meta"
+    assert views.labeled.x.device.type == "cpu"            # the original stays where it was

@@ -4,10 +4,12 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PRESET  ?= default
+JOBS    ?= auto
+SEEDS   ?= 5
 
 WEIGHTS := data/cache/weights/emotion_model.hdf5
 
-.PHONY: setup weights test demo lab bench clean
+.PHONY: setup weights test demo sweep lab bench clean
 
 setup: $(STAMP) weights
 
@@ -15,7 +17,7 @@ setup: $(STAMP) weights
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[dev,egemaps]"
+	$(BIN)/python -m pip install -e ".[dev,egemaps,cluster]"
 	touch $(STAMP)
 
 # The pretrained FER2013 face teacher (real faces): fetched once, SHA-256 checked;
@@ -26,8 +28,13 @@ weights: $(STAMP)
 test: setup
 	SERTOOLS_PRESET=quick OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests
 
+# JOBS=auto: one single-threaded worker per core (the same numbers as JOBS=1, sooner)
 demo: setup
-	$(BIN)/sertools compare --preset $(PRESET) --seeds 3 --budgets 5,10,30 --out results
+	$(BIN)/sertools compare --preset $(PRESET) --seeds $(SEEDS) --budgets 5,10,30 --jobs $(JOBS) --out results
+
+# The fusion regime: UA against the corpus's face-voice agreement (lesson 08 shows the figure)
+sweep: setup
+	$(BIN)/sertools sweep --preset $(PRESET) --seeds 3 --jobs $(JOBS) --out results/sweep
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/

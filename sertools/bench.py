@@ -56,6 +56,26 @@ def pipeline_share(views, tcfg, steps: int = 40) -> tuple[float, float]:
     return t_all / (steps - 5), t_data / t_all
 
 
+GRID_METHODS = "supervised,fixmatch,mean_teacher,dcmkt_finetune,fusion_consistent,svm"
+
+
+def grid_ratio(preset: str, methods: list[str], seeds: int, jobs: int = 2) -> dict:
+    """Wall time of the same grid of cells run in sequence and on ``jobs``
+    workers, each into a fresh store from the same (already prepared) cache,
+    and whether the two tables are identical."""
+    from .results import compare
+    times, tables = {}, {}
+    for n in (1, jobs):
+        out = tempfile.mkdtemp(prefix=f"sertools-bench-grid{n}-")
+        t0 = time.perf_counter()
+        tables[n] = compare(methods, seeds=seeds, preset=preset, out=out, plots=False, progress=False,
+                            jobs=n, ceiling=False)
+        times[n] = time.perf_counter() - t0
+    cols = ["method", "f1", "wa", "ua", "ua_per_seed"]
+    same = tables[1][cols].equals(tables[jobs][cols])
+    return {"sequential": times[1], "parallel": times[jobs], "ratio": times[jobs] / times[1], "identical": same}
+
+
 def difficulty(clips, feats) -> tuple[float, float]:
     """UA (%) of logistic regression on pooled log-mel statistics (mean and std
     per band) with ALL training-pool labels: on the test speakers (domain A)
@@ -79,6 +99,9 @@ def main(argv=None):
     ap.add_argument("--preset", default="default")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--grid-methods", default=GRID_METHODS, help="the cells of the parallel-grid figure")
+    ap.add_argument("--grid-seeds", type=int, default=2)
+    ap.add_argument("--only", choices=["all", "grid"], default="all", help="grid: only the parallel-grid figure")
     a = ap.parse_args(argv)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads; preset {a.preset}; medians of {a.repeats}")
@@ -89,6 +112,8 @@ def main(argv=None):
     from .synth.corpus import builtin_corpus
     from .teacher import train_teacher
     ccfg, tcfg = get_config(a.preset)
+    if a.only == "grid":
+        return print_grid_ratio(a)
 
     t0 = time.perf_counter()
     clips = builtin_corpus(ccfg, progress=False)
@@ -115,6 +140,18 @@ def main(argv=None):
         med, times = _median_time(lambda: run(m, preset=a.preset, progress=False), a.repeats)
         goal = 20 if m == "supervised" else 60
         print(f"{m:22s} {med:6.1f} s per run (runs: {', '.join(f'{t:.1f}' for t in times)})   [goal <= {goal} s]")
+    print_grid_ratio(a)
+
+
+def print_grid_ratio(a) -> None:
+    """The parallel grid's figure: the same cells in sequence and on 2 workers."""
+    methods = a.grid_methods.split(",")
+    from .grid import prepare
+    prepare(methods, a.preset, progress=False)
+    r = grid_ratio(a.preset, methods, a.grid_seeds)
+    print(f"grid of {len(methods)} methods x {a.grid_seeds} seeds: sequential {r['sequential']:.0f} s, "
+          f"2 workers {r['parallel']:.0f} s, ratio {r['ratio']:.2f}   [goal <= 0.55]; "
+          f"tables identical: {r['identical']}")
 
 
 if __name__ == "__main__":

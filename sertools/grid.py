@@ -36,6 +36,20 @@ from tqdm.auto import tqdm
 from .store import RunStore
 
 CELL_THREADS = 1
+# A worker keeps the corpus and its views in memory between cells (the kit's
+# session cache, ``experiment.get_views``), hundreds of MB on the default
+# preset. loky reads more than 300 MB of growth after a worker's first task
+# as a leak and restarts the worker, which then imports torch and loads the
+# corpus again for every cell; this is the allowance a worker gets instead.
+WORKER_MEMORY_ALLOWANCE = 16 * 2 ** 30
+
+
+def _allow_worker_cache() -> None:
+    try:
+        from joblib.externals.loky import process_executor
+    except ImportError:
+        return
+    process_executor._MAX_MEMORY_LEAK_SIZE = max(process_executor._MAX_MEMORY_LEAK_SIZE, WORKER_MEMORY_ALLOWANCE)
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,7 @@ def prepare(methods, preset=None, corpus: str = "builtin", progress: bool = True
 def run_cell(root, cell: Cell, preset, corpus: str, common: dict, rerun: bool = False) -> Outcome:
     """Run (or find) one cell in the store at ``root``: what every worker calls."""
     from .train import TrainingError
+    _allow_worker_cache()
     threads = torch.get_num_threads()
     torch.set_num_threads(CELL_THREADS)
     store = RunStore(root)
@@ -121,9 +136,10 @@ def _results(cells, jobs: int, scheduler: str | None, args: tuple):
         for c in cells:
             yield run_cell(args[0], c, *args[1:])
     else:
-        from joblib import Parallel, delayed
-        yield from Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
-            delayed(run_cell)(args[0], c, *args[1:]) for c in cells)
+        from joblib import Parallel, delayed, parallel_config
+        with parallel_config(backend="loky", inner_max_num_threads=CELL_THREADS):
+            yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(
+                delayed(run_cell)(args[0], c, *args[1:]) for c in cells)
 
 
 def _dask_results(cells, jobs: int, scheduler: str, args: tuple):

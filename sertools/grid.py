@@ -112,7 +112,7 @@ def run_cell(root, cell: Cell, preset, corpus: str, common: dict, rerun: bool = 
     torch.set_num_threads(CELL_THREADS)
     store = RunStore(root)
     overrides = {**common, **cell.overrides}
-    worker = f"{os.uname().nodename}:{os.getpid()}"
+    worker, key = f"{os.uname().nodename}:{os.getpid()}", ""
     try:
         key = store.key(cell.method, corpus, preset, {**overrides, "seed": cell.seed})
         from threadpoolctl import threadpool_limits
@@ -121,9 +121,9 @@ def run_cell(root, cell: Cell, preset, corpus: str, common: dict, rerun: bool = 
                             progress=False, **overrides)
         return Outcome(cell, key, True, rec.metrics["ua"], rec.seconds, worker=worker, damaged=store.damaged)
     except TrainingError as e:
-        return Outcome(cell, locals().get("key", ""), False, message=f"failed: {e}", worker=worker)
+        return Outcome(cell, key, False, message=f"failed: {e}", worker=worker)
     except Exception as e:  # one broken cell must not cost the others
-        return Outcome(cell, locals().get("key", ""), False, message=f"{type(e).__name__}: {e}", worker=worker)
+        return Outcome(cell, key, False, message=f"{type(e).__name__}: {e}", worker=worker)
     finally:
         torch.set_num_threads(threads)
 

@@ -200,15 +200,22 @@ class DigitsWeak(nn.Module):
 
 
 class DigitsStrong(nn.Module):
-    """The strong view: a larger shift, a blanked square (cutout), more noise.
+    """The strong view: a blanked square (cutout), three times the noise, and the shift.
 
-    Defaults: shift up to 2 pixels (a quarter of the image), a 4x4 cutout (a
-    quarter of its area, often less at the border), noise std 0.3. The digit
-    stays readable to a person, which is what FixMatch assumes of its strong
-    view (RandAugment and Cutout on CIFAR).
+    Defaults: shift up to 1 pixel, a 3x3 cutout (a seventh of the image,
+    often less at the border), noise std 0.3. The digit stays readable to a
+    person, which is what FixMatch assumes of its strong view (RandAugment
+    and Cutout on CIFAR).
+
+    Why not a larger shift: an MLP has no translation invariance, and on an
+    8x8 image two pixels are a quarter of its width. Measured (FixMatch, 5
+    labels per class, 1000 steps, 2 seeds): strong shift 2 with a 3x3 cutout
+    gained +1.0 +- 2.5 points over supervised, shift 1 with the same cutout
+    +4.8 +- 0.7 (a 4x4 cutout: +4.6). The strong view must stay a view the
+    model can learn to map back; ``max_shift=2`` remains a knob to try.
     """
 
-    def __init__(self, max_shift: int = 2, cutout: int = 4, noise_std: float = 0.3):
+    def __init__(self, max_shift: int = 1, cutout: int = 3, noise_std: float = 0.3):
         super().__init__()
         self.max_shift, self.cutout, self.noise_std = max_shift, cutout, noise_std
 
@@ -222,18 +229,29 @@ class DigitsStrong(nn.Module):
 
 
 # The run's settings. Training: the same for every method and seed.
+# specaugment=False: the labeled batch gets the weak view (FixMatch's choice);
+# the strong view on the labeled images cost supervised 5 points (80.5 against
+# 85.7 % UA, 2 seeds), a baseline weakened on purpose would flatter SSL.
+# lr 3e-3: supervised's best of {3e-3, 1e-2} (87.5 against 85.9, 3 seeds); the
+# SSL methods gain more at 1e-2, but the baseline is not handicapped for them.
 DIGITS_TRAIN = dict(steps=1000, eval_every=100, batch_size=32, mu=4, lr=3e-3, weight_decay=1e-4,
-                    ema_eval=0.0, device="cpu")
+                    ema_eval=0.0, specaugment=False, device="cpu")
 
-# Method knobs that differ from the speech defaults, the same for every seed:
-# filled in from measurements (see the module docstring of tests/test_digits.py).
+# Method knobs that differ from the speech defaults, the same for every seed
+# (measured with 5 labels per class, 1000 steps, seeds 0-2; gains over supervised):
+# - fixmatch tau 0.8: at 0.95 the small MLP passes the threshold on few images
+#   in a short run (mask rate about 0.67 against 0.83-0.9); gain +2.2 against
+#   +4.1 (800 steps).
+# - mean_teacher lambda_u 50: the consistency cost is a mean over classes
+#   (1/C), so 10 is a small weight; +3.7 +- 0.4 against +2.8 +- 1.3.
+# Pi-model, Temporal Ensembling, Pseudo-Label keep their defaults.
 DIGITS_KNOBS: dict[str, dict] = {
-    "supervised": {},
-    "pseudo_label": {},
-    "pi_model": {},
-    "temporal_ensembling": {},
-    "mean_teacher": {},
-    "fixmatch": {},
+    "supervised": {"specaugment": False},
+    "pseudo_label": {"specaugment": False},
+    "pi_model": {"specaugment": False},
+    "temporal_ensembling": {"specaugment": False},
+    "mean_teacher": {"specaugment": False, "lambda_u": 50.0},
+    "fixmatch": {"specaugment": False, "tau": 0.8},
 }
 
 
@@ -290,3 +308,104 @@ def run_digits(method: str, n_labeled: int = 5, seed: int = 0, steps: int | None
     torch.manual_seed(seed)
     model = DigitsMLP(hidden=hidden, n_classes=views.n_classes)
     return fit(m, model, views, tcfg, progress=False, weak=weak or DigitsWeak(), strong=strong or DigitsStrong())
+
+
+SSL_METHODS = ("supervised", "pseudo_label", "pi_model", "temporal_ensembling", "mean_teacher", "fixmatch")
+
+
+def compare_digits(methods=SSL_METHODS, seeds=range(5), n_labeled: int = 5, steps: int | None = None,
+                   progress: bool = False, **knobs):
+    """Every method on every seed, paired: one row per (method, seed).
+
+    All methods of a seed share the views (the labeled images), the initial
+    weights and the step budget; the differences between them on a seed are
+    therefore paired. Columns: method, seed, ua, wa, best_val_ua, seconds,
+    and the last evaluation window's mask_rate and pl_acc (NaN for supervised).
+    ``knobs`` apply to every method that takes them (TrainConfig fields apply to all).
+    """
+    import time
+
+    import pandas as pd
+
+    from .config import TrainConfig
+    from .methods import METHODS
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    rows = []
+    for seed in seeds:
+        views = digits_views(n_labeled, seed)
+        for name in methods:
+            mine = {k: v for k, v in knobs.items() if k in fields or k in METHODS[name].defaults}
+            t0 = time.perf_counter()
+            rec = run_digits(name, n_labeled, seed, steps=steps, views=views, **mine)
+            last = rec.history[-1]
+            rows.append({"method": name, "seed": seed, "ua": rec.metrics["ua"], "wa": rec.metrics["wa"],
+                         "best_val_ua": rec.metrics["best_val_ua"], "seconds": time.perf_counter() - t0,
+                         "mask_rate": last.get("mask_rate", np.nan), "pl_acc": last.get("pl_acc", np.nan)})
+            if progress:
+                print(f"seed {seed}  {name:20s} UA {rec.metrics['ua']:5.1f}  ({rows[-1]['seconds']:.1f} s)", flush=True)
+    return pd.DataFrame(rows)
+
+
+def summary_table(df, baseline: str = "supervised"):
+    """Per method: test UA mean and sd over seeds, and the paired gain over ``baseline``.
+
+    gain = method's UA minus the baseline's UA on the same seed; its mean,
+    sd, worst seed, and on how many seeds the method was above the baseline.
+    """
+    import pandas as pd
+    ua = df.pivot(index="seed", columns="method", values="ua")
+    out = []
+    for name in dict.fromkeys(df["method"]):
+        gain = ua[name] - ua[baseline]
+        n = len(gain)
+        out.append({"method": name, "UA mean": ua[name].mean(), "UA sd": ua[name].std(ddof=1) if n > 1 else np.nan,
+                    "gain mean": gain.mean(), "gain sd": gain.std(ddof=1) if n > 1 else np.nan,
+                    "worst gain": gain.min(), "seeds above": f"{int((gain > 0).sum())}/{n}",
+                    "mask rate": df.loc[df.method == name, "mask_rate"].mean(),
+                    "pseudo-label acc": df.loc[df.method == name, "pl_acc"].mean()})
+    return pd.DataFrame(out).set_index("method").round(2)
+
+
+def plot_views(views: Views, n: int = 8, weak: nn.Module | None = None, strong: nn.Module | None = None,
+               seed: int = 0):
+    """Three rows of ``n`` labeled images: as stored, their weak view, their strong view."""
+    import matplotlib.pyplot as plt
+    weak, strong = weak or DigitsWeak(), strong or DigitsStrong()
+    x, y = views.labeled.x[:: max(1, len(views.labeled) // n)][:n], views.labeled.y[:: max(1, len(views.labeled) // n)][:n]
+    torch.manual_seed(seed)
+    rows = {"image": x, "weak a(x)": weak(x), "strong A(x)": strong(x)}
+    fig, axes = plt.subplots(3, len(x), figsize=(1.1 * len(x), 3.6))
+    lo, hi = float(x.min()), float(x.max())
+    for r, (title, imgs) in enumerate(rows.items()):
+        for c in range(len(x)):
+            ax = axes[r, c]
+            ax.imshow(imgs[c].reshape(SIDE, SIDE).numpy(), cmap="gray_r", vmin=lo, vmax=hi)
+            ax.set_xticks([]), ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(title, fontsize=9)
+            if r == 0:
+                ax.set_title(f"label {int(y[c])}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_comparison(df, baseline: str = "supervised"):
+    """Left: test UA per method (mean ± sd, one dot per seed); right: paired gain over ``baseline``."""
+    import matplotlib.pyplot as plt
+    names = list(dict.fromkeys(df["method"]))
+    ua = df.pivot(index="seed", columns="method", values="ua")[names]
+    gain = ua.sub(ua[baseline], axis=0)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for ax, table, title in [(axes[0], ua, "test UA (%)"), (axes[1], gain, f"paired gain over {baseline} (points)")]:
+        pos = np.arange(len(names))
+        sd = table.std(ddof=1) if len(table) > 1 else 0 * table.mean()
+        ax.bar(pos, table.mean(), yerr=sd, color="#9ecae1", edgecolor="#3182bd", capsize=3)
+        for i, name in enumerate(names):
+            ax.plot(np.full(len(table), i) + np.linspace(-0.15, 0.15, len(table)), table[name], "k.", ms=4)
+        ax.set_xticks(pos, [n.replace("_", "\n") for n in names], fontsize=8)
+        ax.set_title(title, fontsize=10)
+        ax.axhline(0, color="k", lw=0.5)
+    lo = float(ua.min().min())
+    axes[0].set_ylim(max(0.0, lo - 10), 100)
+    fig.tight_layout()
+    return fig

@@ -9,13 +9,19 @@ scikit-learn, no download) semi-supervised learning is *known* to help a
 lot, because the three conditions it relies on all hold:
 
 - few labels: a handful per class leave a supervised model far from what
-  the data allow (about 97 % with all labels);
+  the data allow (96.5 % UA with all 1098 training images labeled, 3 seeds);
 - clean clusters: images of the same digit lie close together and the
   classes are separated by low-density gaps (the cluster assumption that
   pseudo-labeling and consistency rely on);
 - augmentations that keep the class: a shift of a pixel or two, a little
   noise, a small patch blanked out, and a "3" is still a "3"; so "predict
   the same class for both views" is a true statement about the data.
+
+Measured (test UA %, mean +- sd over seeds 0-4, 5 labels per class, 1000
+steps; paired gain over supervised): supervised 87.2 +- 2.2; Pseudo-Label
++1.8; Pi-model +4.9; Temporal Ensembling +3.6; Mean Teacher +4.2; FixMatch
++4.5 (all but Pseudo-Label above supervised on every seed); every label of
+the pool: 96.5. With 10 labels per class: supervised 90.8, FixMatch +3.5.
 
 If a method does not beat the supervised baseline clearly here, its
 implementation (or its knobs) is suspect; this is the known-answer check

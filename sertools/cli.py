@@ -94,8 +94,10 @@ def cmd_sweep(a) -> int:
     df = sweep(rates, methods, seeds=a.seeds, preset=a.preset, out=a.out, jobs=_jobs(a.jobs),
                scheduler=a.scheduler, progress=not a.quiet, **_sets(a))
     print(df.pivot(index="agreement", columns="method", values="ua").round(1).to_string())
-    print(f"Table: {a.out}/sweep.csv; figure: {a.out}/sweep.png")
-    return 0
+    failed = df.attrs.get("failed", 0)
+    print(f"Table: {a.out}/sweep.csv; figure: {a.out}/sweep.png"
+          + (f"; {failed} run(s) failed (see {a.out}/failures.txt)" if failed else ""))
+    return 1 if failed else 0
 
 
 def cmd_corpus(a) -> int:

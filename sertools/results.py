@@ -151,7 +151,14 @@ def budget_curve(store: "RunStore", budgets, methods=CURVE_METHODS, seeds: int =
     rows = []
     for m in methods:
         for b in budgets:
-            ua = [store.run(m, seed=s, n_labeled=b, progress=progress, **kw).metrics["ua"] for s in range(seeds)]
+            ua = []
+            for s in range(seeds):
+                try:
+                    ua.append(store.run(m, seed=s, n_labeled=b, progress=progress, **kw).metrics["ua"])
+                except Exception as e:  # a failed cell leaves a gap in the curve, not a crash
+                    print(f"! budget curve: {m} (seed {s}, n_labeled={b}): {type(e).__name__}: {e}")
+            if not ua:
+                continue
             rows.append({"method": m, "n_labeled": b, "ua": float(np.mean(ua)),
                          "ua_std": float(np.std(ua, ddof=1)) if len(ua) > 1 else 0.0, "seeds": len(ua)})
     return pd.DataFrame(rows)
@@ -204,11 +211,14 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
             done.setdefault(m, []).append(store.get(o.key))
         else:
             failed[m] = failed.get(m, 0) + 1
+    failed_roof = sum(1 for o in outcomes if not o.ok and o.cell.overrides.get("n_labeled") == ALL_LABELS)
+    if failed_roof:
+        failed[CEILING] = failed_roof
     roof = [store.get(o.key) for o in outcomes if o.ok and o.cell.overrides.get("n_labeled") == ALL_LABELS
             and o.cell.method == "supervised"]
     df = summarize(done, ceiling=roof or None, failed=failed)
     for m in failed:  # a method whose every seed failed still gets its row
-        if m not in done:
+        if m not in done and not (m == CEILING and roof):
             df = pd.concat([df, pd.DataFrame([{"method": m, "failed": failed[m], "seeds": 0}])], ignore_index=True)
     out.mkdir(parents=True, exist_ok=True)
     df[[c for c in COLUMNS + ["macro_f1", "macro_f1_std", "seeds"] + SIGNIFICANCE_COLUMNS if c in df]].to_csv(
@@ -272,6 +282,10 @@ def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, pr
     df = pd.DataFrame(rows)
     store.root.mkdir(parents=True, exist_ok=True)
     df.to_csv(store.root / "sweep.csv", index=False, float_format="%.4g")
+    failures = [f"{o.cell}: {o.message}" for o in outcomes if not o.ok]
+    (store.root / "failures.txt").write_text("\n".join(failures) + "\n") if failures else \
+        (store.root / "failures.txt").unlink(missing_ok=True)
+    df.attrs["failed"] = len(failures)
     from . import viz
     viz.sweep_plot(df).savefig(store.root / "sweep.png", dpi=120)
     return df

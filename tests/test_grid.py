@@ -142,3 +142,14 @@ def test_compare_on_a_missing_corpus_ends_at_once_with_the_layout(tmp_path):
 def test_bad_jobs_value_is_refused(tmp_path):
     from sertools import cli
     assert cli.main(["compare", "--methods", "svm", "--jobs", "many", "--out", str(tmp_path)]) == 2
+
+
+def test_sweep_over_the_agreement_rate_writes_its_table_and_figure(tmp_path):
+    from sertools.results import sweep
+    df = sweep([0.5, 1.0], ["supervised", "fusion_consistent"], seeds=1, preset="quick", out=tmp_path,
+               progress=False)
+    assert sorted(set(df["agreement"])) == [0.5, 1.0] and set(df["method"]) == {"supervised", "fusion_consistent"}
+    assert df["ua"].between(0, 100).all() and (df["seeds"] == 1).all()
+    face = df[df["method"] == "fusion_consistent"].set_index("agreement")["face_label_acc"]
+    assert face[1.0] > face[0.5]            # the teacher's labels match the voice more often when faces agree
+    assert (tmp_path / "sweep.csv").exists() and (tmp_path / "sweep.png").stat().st_size > 1000

@@ -68,6 +68,10 @@ class TrainConfig:
     win_ms: float = 25.0
     hop_ms: float = 10.0
     n_mels: int = 40
+    pitch_tracks: bool = False         # append frame-level F0 (semitones), voicing and loudness (audio.pitch_tracks)
+    norm: str = "pool"                 # spectrum: "pool" (training-pool z-score only, the seed's), "utterance_mean",
+                                       # "utterance" (per-clip mean and variance) or "speaker" (audio.group_normalise)
+    track_norm: str = "same"           # the pitch tracks' normalisation: "same" as norm, or one of norm's values
     # model (sertools.models.SpeechTransformer)
     d_model: int = 64
     n_heads: int = 4
@@ -76,6 +80,7 @@ class TrainConfig:
     dropout: float = 0.1               # residual and feed-forward paths of the encoder, and the head
     attn_dropout: float = 0.0          # on the attention weights (off: see SpeechTransformer)
     subsample: int = 4                 # time subsampling of the conv front-end
+    pooling: str = "mean"              # over time: "mean" (the seed's) or "stats" (mean and std)
     # optimisation (sertools.train)
     steps: int = 300
     batch_size: int = 32
@@ -141,6 +146,8 @@ RANGES: dict[str, tuple] = {
     "n_labeled": (1, 1_000_000),
     "features": ("logmel", "stft"), "attn_dropout": (0.0, 0.9), "classic_features": ("prosody", "logmel", "egemaps"),
     "n_fft": (64, 8192), "win_ms": (5.0, 200.0), "hop_ms": (1.0, 100.0), "n_mels": (8, 256),
+    "norm": ("pool", "utterance_mean", "utterance", "speaker"),
+    "track_norm": ("same", "pool", "utterance_mean", "utterance", "speaker"), "pooling": ("mean", "stats"),
     "d_model": (8, 2048), "n_heads": (1, 64), "n_layers": (1, 48), "dim_ff": (8, 8192),
     "dropout": (0.0, 0.9), "subsample": (1, 16),
     "steps": (1, 10_000_000), "batch_size": (1, 65_536), "lr": (1e-7, 10.0),

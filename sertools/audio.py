@@ -111,6 +111,15 @@ def extractor_for(tcfg, sr: int = 16000) -> FeatureExtractor:
     return FeatureExtractor(tcfg.features, sr, tcfg.n_fft, tcfg.win_ms, tcfg.hop_ms, tcfg.n_mels)
 
 
+def classic_logmel_config(tcfg):
+    """The log-mel settings the classic ``logmel`` features (and the corpus's
+    difficulty check) keep whatever the deep model's inputs are: the seed's
+    25 ms window, 40 bands, no pitch tracks."""
+    import dataclasses
+    return dataclasses.replace(tcfg, features="logmel", n_fft=400, win_ms=25.0, hop_ms=10.0, n_mels=40,
+                               pitch_tracks=False)
+
+
 TRACKS = ("f0_st", "voicing", "loudness_db")  # the names of the pitch tracks, in order
 
 
@@ -166,7 +175,7 @@ def compute_features(waves: list[np.ndarray], extractor: FeatureExtractor, batch
 def feature_key(tcfg) -> str:
     """Names every knob that changes the raw features (the disk cache's key)."""
     key = f"{tcfg.features}-{tcfg.n_fft}-{tcfg.win_ms}-{tcfg.hop_ms}-{tcfg.n_mels}"
-    return key + ("-pitch1" if getattr(tcfg, "pitch_tracks", False) else "")
+    return key + ("-pitch10" if getattr(tcfg, "pitch_tracks", False) else "")
 
 
 def corpus_features(clips, tcfg, key: str | None = None) -> list[torch.Tensor]:

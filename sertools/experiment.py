@@ -69,3 +69,18 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
     record = fit(m, model, views, tcfg, progress=progress)
     record.config.update({"corpus": corpus, "corpus_config": config_hash(ccfg), "preset": preset})
     return record
+
+
+def predict_view(record: RunRecord, view: str = "unlabeled", preset: str | None = None,
+                 corpus: str = "builtin", **overrides):
+    """(probabilities, true labels) of a finished run's model on one view:
+    ``unlabeled`` (domain B on the built-in corpus; the labels were hidden
+    from training and serve only to score), ``val`` or ``test``. Pass the
+    run's preset and overrides so the same features are used."""
+    from .train import predict, select_device
+    ccfg, tcfg = get_config(preset, **overrides)
+    views = get_views(corpus, ccfg, tcfg, progress=False)
+    model = speech_model(views.n_in, views.n_classes, tcfg)
+    model.load_state_dict(record.state_dict)
+    split = getattr(views, view)
+    return predict(model, split, select_device(tcfg.device)), split.y.numpy()

@@ -51,14 +51,14 @@ def test_f0_track_of_a_tone_recovers_its_frequency(f0):
 
 
 def test_f0_track_follows_a_glide_in_time():
-    """A tone gliding up one octave: the track rises by ~12 semitones, aligned
+    """A tone gliding up one octave per second: the track rises 12 semitones a second, aligned
     with the spectrogram's centred frames (the mid frame is near the mid pitch)."""
     t = np.arange(SR) / SR
     f = 120 * 2 ** t                                                 # 120 -> 240 Hz over 1 s
     wave = (0.05 * np.sin(2 * np.pi * np.cumsum(f) / SR)).astype(np.float32)
     n = FeatureExtractor().n_frames(len(wave))
     st = pitch_tracks(wave, SR, n)[:, 0]
-    assert 11.0 < st[90] - st[10] < 12.0 * 80 / 100 + 1.0
+    assert abs((st[90] - st[10]) - 12.0 * 0.8) < 0.3                   # 0.8 s of a 1-octave-per-second glide
     mid_hz = 27.5 * 2 ** (st[n // 2] / 12)
     assert abs(mid_hz - 120 * 2 ** 0.5) / (120 * 2 ** 0.5) < 0.02
 
@@ -105,11 +105,10 @@ def test_make_views_applies_the_normalisation_per_speaker():
     the same features as the same voice recorded quietly."""
     from sertools.clips import Clips
     from sertools.views import make_views
-    rng = np.random.default_rng(0)
     waves, rows = [], []
     for split, spk, gain in [("train", "a", 1.0), ("train", "b", 3.0), ("val", "c", 1.0), ("test", "d", 3.0)]:
         for k, f0 in enumerate((120.0, 160.0)):
-            waves.append(gain * voice_like(f0, seed=int(rng.integers(1000))))
+            waves.append(gain * voice_like(f0, seed=k))                  # the same voice, louder
             rows.append(dict(clip_id=f"{spk}{k}", split=split, speaker=spk, label=k))
     clips = Clips(waves, pd.DataFrame(rows), ("low", "high"), SR, name="toy")
     feats = logmel(clips.waves)

@@ -140,7 +140,14 @@ def _b_scores(rec, preset, **kw):
 
 
 def _msd(values) -> str:
-    return f"{statistics.mean(values):5.1f} +- {statistics.stdev(values) if len(values) > 1 else 0.0:4.1f}"
+    """Mean +- sample sd of the finite values (a run that kept no pseudo-label has none)."""
+    import numpy as np
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return "  n/a"
+    sd = v.std(ddof=1) if len(v) > 1 else 0.0
+    return f"{v.mean():5.1f} +- {sd:4.1f}" + (f" ({len(v)} of {len(values)})" if len(v) < len(values) else "")
 
 
 def accuracy(preset: str, seeds: int = 3) -> None:
@@ -159,7 +166,7 @@ def accuracy(preset: str, seeds: int = 3) -> None:
         recs = [run("supervised", preset=preset, progress=False, n_labeled=n, seed=s) for s in ns]
         b = [_b_scores(r, preset, n_labeled=n, seed=s) for r, s in zip(recs, ns)]
         svm = [classic_run("svm", preset=preset, progress=False, n_labeled=n, seed=s,
-                           classic_features="egemaps").metrics["ua"] for s in range(seeds)]
+                           classic_features="egemaps").metrics["ua"] for s in ns]
         print(f"  {label:18s} speech model {_msd([r.metrics['ua'] for r in recs])} ({len(recs)} seeds, "
               f"{statistics.median(r.seconds for r in recs):.1f} s per run) | svm on egemaps {_msd(svm)}")
         print(f"  {'':18s} speech model on domain B: UA {_msd([x[0] for x in b])}; ECE test {_msd([x[2] for x in b])}, "

@@ -10,6 +10,15 @@ long every 10 ms by default. Normalisation statistics (mean and standard
 deviation per frequency bin) come from the training split only, so nothing
 about the test speakers leaks into training; features and statistics are
 computed once per corpus and cached on disk.
+
+Beyond the seed (issue 13), the kit's default appends three frame-level
+``pitch_tracks`` (F0 in semitones, voicing, loudness) to the log-mel, and
+``group_normalise`` removes what a clip or a speaker adds to every frame
+before the pool's z-score: per-clip mean and variance of the spectrum
+(CMVN: a gain or a microphone colour vanishes), per-speaker statistics of the
+tracks (a raised pitch is then "higher than this speaker's usual"). On the
+default preset these took the supervised model from 66 % to about 90 % test
+UA with all labels (notebooks/02 and ``make bench`` measure each step).
 """
 from __future__ import annotations
 

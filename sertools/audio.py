@@ -130,6 +130,7 @@ def classic_logmel_config(tcfg):
 
 
 TRACKS = ("f0_st", "voicing", "loudness_db")  # the names of the pitch tracks, in order
+TRACKS_VERSION = 1  # bump when pitch_tracks changes: cached features are then recomputed
 
 
 def pitch_tracks(wave: np.ndarray, sr: int, n_frames: int, hop_ms: float = 10.0) -> np.ndarray:
@@ -184,7 +185,7 @@ def compute_features(waves: list[np.ndarray], extractor: FeatureExtractor, batch
 def feature_key(tcfg) -> str:
     """Names every knob that changes the raw features (the disk cache's key)."""
     key = f"{tcfg.features}-{tcfg.n_fft}-{tcfg.win_ms}-{tcfg.hop_ms}-{tcfg.n_mels}"
-    return key + ("-pitch10" if getattr(tcfg, "pitch_tracks", False) else "")
+    return key + (f"-tracks{TRACKS_VERSION}" if getattr(tcfg, "pitch_tracks", False) else "")
 
 
 def corpus_features(clips, tcfg, key: str | None = None) -> list[torch.Tensor]:

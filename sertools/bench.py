@@ -4,7 +4,10 @@
 
 Prints: corpus generation time (fresh cache), face teacher training time,
 feature extraction time, the data pipeline's share of a training step, and
-each deep method's wall time per run. Goals (issues 2-5, on a 2-core CPU,
+each deep method's wall time per run; then the accuracy section: the
+speech model against the SVM on eGeMAPS with all training labels and with
+the default budget, its calibration (ECE) on the test set and domain B, and
+how right FixMatch's kept pseudo-labels are (issue 13). Goals (issues 2-5, on a 2-core CPU,
 default preset): corpus <= 30 s, teacher <= 120 s, supervised <= 20 s,
 every other deep method <= 60 s, data pipeline <= 20 % of a step.
 """
@@ -101,12 +104,16 @@ def main(argv=None):
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--grid-methods", default=GRID_METHODS, help="the cells of the parallel-grid figure")
     ap.add_argument("--grid-seeds", type=int, default=2)
-    ap.add_argument("--only", choices=["all", "grid"], default="all", help="grid: only the parallel-grid figure")
+    ap.add_argument("--only", choices=["all", "grid", "accuracy"], default="all",
+                    help="grid: only the parallel-grid figure; accuracy: only the accuracy section")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds of the accuracy section (5 at the default budget)")
+    ap.add_argument("--no-accuracy", dest="accuracy", action="store_false",
+                    help="speed figures only (skip the accuracy section, about 5 minutes)")
     a = ap.parse_args(argv)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads; preset {a.preset}; medians of {a.repeats}")
     os.environ["SERTOOLS_CACHE"] = tempfile.mkdtemp(prefix="sertools-bench-")
-    from .audio import corpus_features
+    from .audio import classic_logmel_config, corpus_features
     from .corpora import corpus_key
     from .experiment import get_clips, get_views, run
     from .synth.corpus import builtin_corpus
@@ -114,13 +121,15 @@ def main(argv=None):
     ccfg, tcfg = get_config(a.preset)
     if a.only == "grid":
         return print_grid_ratio(a)
+    if a.only == "accuracy":
+        return accuracy(a.preset, a.seeds)
 
     t0 = time.perf_counter()
     clips = builtin_corpus(ccfg, progress=False)
     print(f"corpus generation ({len(clips)} clips with video): {time.perf_counter() - t0:.1f} s   [goal <= 30 s]")
     t0 = time.perf_counter()
-    feats = corpus_features(clips, tcfg, key=None)
-    print(f"log-mel features of all clips: {time.perf_counter() - t0:.1f} s")
+    feats = corpus_features(clips, classic_logmel_config(tcfg), key=None)
+    print(f"log-mel features of all clips (25 ms, 40 bands): {time.perf_counter() - t0:.1f} s")
     ua_a, ua_b = difficulty(clips, feats)
     print(f"difficulty: logistic regression on pooled log-mel statistics, all {len(clips.indices('train'))} "
           f"training labels: UA {ua_a:.1f} % on test speakers (domain A), {ua_b:.1f} % on the unlabeled "
@@ -134,6 +143,10 @@ def main(argv=None):
     t0 = time.perf_counter()
     views = get_views("builtin", ccfg, tcfg, with_face=True)  # the teacher's clip distributions, once
     print(f"views and face teacher clip distributions: {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    corpus_features(clips, tcfg, key=None)
+    print(f"the speech model's inputs ({tcfg.features}, {tcfg.win_ms:g} ms, {views.n_in} per frame"
+          f"{', with pitch tracks' if tcfg.pitch_tracks else ''}): {time.perf_counter() - t0:.1f} s")
     step_s, share = pipeline_share(views, tcfg)
     print(f"supervised step: {1000 * step_s:.1f} ms, data pipeline (batch + SpecAugment) {100 * share:.1f} % of it   [goal <= 20 %]")
     for m in a.methods.split(","):
@@ -141,6 +154,8 @@ def main(argv=None):
         goal = 20 if m == "supervised" else 60
         print(f"{m:22s} {med:6.1f} s per run (runs: {', '.join(f'{t:.1f}' for t in times)})   [goal <= {goal} s]")
     print_grid_ratio(a)
+    if a.accuracy:
+        accuracy(a.preset, a.seeds)
 
 
 def print_grid_ratio(a) -> None:
@@ -152,6 +167,58 @@ def print_grid_ratio(a) -> None:
     print(f"grid of {len(methods)} methods x {a.grid_seeds} seeds: sequential {r['sequential']:.0f} s, "
           f"2 workers {r['parallel']:.0f} s, ratio {r['ratio']:.2f}   [goal <= 0.55]; "
           f"tables identical: {r['identical']}")
+
+
+def _b_scores(rec, preset, **kw):
+    """(UA %, ECE %) of a run's final model on the unlabeled domain B, and the
+    ECE on the test set."""
+    from .experiment import predict_view
+    from .metrics import evaluate, expected_calibration_error
+    P, y = predict_view(rec, "unlabeled", preset, **kw)
+    return (evaluate(y, P.argmax(1), P.shape[1])["ua"], expected_calibration_error(P, y),
+            expected_calibration_error(rec.probs, rec.y_true))
+
+
+def _msd(values) -> str:
+    """Mean +- sample sd of the finite values (a run that kept no pseudo-label has none)."""
+    import numpy as np
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return "  n/a"
+    sd = v.std(ddof=1) if len(v) > 1 else 0.0
+    return f"{v.mean():5.1f} +- {sd:4.1f}" + (f" ({len(v)} of {len(values)})" if len(v) < len(values) else "")
+
+
+def accuracy(preset: str, seeds: int = 3) -> None:
+    """Issue 13's yardsticks, from one run: the speech model against the
+    classic SVM on the same test split, with all labels and with the default
+    budget, and how right FixMatch's kept pseudo-labels are on domain B."""
+    from .classic import run as classic_run
+    from .config import get_config
+    from .experiment import run
+    _, tcfg = get_config(preset)
+    every = 1_000_000  # a budget larger than the pool: every training label
+    print(f"accuracy (test UA %, mean +- sd over seeds 0-{seeds - 1}; domain B = the unlabeled pool, true labels hidden from training):")
+    rows = []
+    for n, label in ((every, "all labels"), (tcfg.n_labeled, f"{tcfg.n_labeled} labels/class")):
+        ns = range(seeds if n == every else max(seeds, 5))
+        recs = [run("supervised", preset=preset, progress=False, n_labeled=n, seed=s) for s in ns]
+        b = [_b_scores(r, preset, n_labeled=n, seed=s) for r, s in zip(recs, ns)]
+        svm = [classic_run("svm", preset=preset, progress=False, n_labeled=n, seed=s,
+                           classic_features="egemaps").metrics["ua"] for s in ns]
+        print(f"  {label:18s} speech model {_msd([r.metrics['ua'] for r in recs])} ({len(recs)} seeds, "
+              f"{statistics.median(r.seconds for r in recs):.1f} s per run) | svm on egemaps {_msd(svm)}")
+        print(f"  {'':18s} speech model on domain B: UA {_msd([x[0] for x in b])}; ECE test {_msd([x[2] for x in b])}, "
+              f"domain B {_msd([x[1] for x in b])}")
+    fm = [run("fixmatch", preset=preset, progress=False, seed=s) for s in range(seeds)]
+    last = [r.history[-1] for r in fm]
+    b = [_b_scores(r, preset, seed=s) for r, s in zip(fm, range(seeds))]
+    print(f"  fixmatch, {tcfg.n_labeled} labels/class: test UA {_msd([r.metrics['ua'] for r in fm])}; at the end of "
+          f"training {_msd([100 * h['mask_rate'] for h in last])} % of domain-B clips kept, pseudo-labels right "
+          f"{_msd([100 * h['pl_acc'] for h in last])} %   [goal >= 60 %]")
+    print(f"  {'':18s} fixmatch on domain B: UA {_msd([x[0] for x in b])}; ECE test {_msd([x[2] for x in b])}, "
+          f"domain B {_msd([x[1] for x in b])}")
 
 
 if __name__ == "__main__":

@@ -235,8 +235,8 @@ def clip_features(clips, features: str = "prosody", tcfg=None, progress: bool = 
         from .prosody import feature_table
         return feature_table(clips.waves, clips.sr, progress=progress, key=corpus_key(clips)).to_numpy()
     if features == "logmel":
-        from .audio import corpus_features
-        feats = corpus_features(clips, tcfg, key=corpus_key(clips))
+        from .audio import classic_logmel_config, corpus_features
+        feats = corpus_features(clips, classic_logmel_config(tcfg), key=corpus_key(clips))
         return np.stack([np.concatenate([f.mean(0).numpy(), f.std(0).numpy()]) for f in feats])
     if features == "egemaps":
         from .prosody import feature_table

@@ -68,6 +68,12 @@ class TrainConfig:
     win_ms: float = 25.0
     hop_ms: float = 10.0
     n_mels: int = 40
+    # inputs beyond the seed's (issue 13; the seed's setting: features="stft", pitch_tracks=False,
+    # norm="pool", pooling="mean"): each measured in notebooks/02 and by `make bench`
+    pitch_tracks: bool = True          # append frame-level F0 (semitones), voicing and loudness (audio.pitch_tracks)
+    norm: str = "utterance"            # spectrum, before the training pool's z-score: "pool" (nothing more, the seed's),
+                                       # "utterance_mean", "utterance" (per-clip mean and variance, CMVN) or "speaker"
+    track_norm: str = "speaker"        # the pitch tracks' normalisation: "same" as norm, or one of norm's values
     # model (sertools.models.SpeechTransformer)
     d_model: int = 64
     n_heads: int = 4
@@ -76,6 +82,7 @@ class TrainConfig:
     dropout: float = 0.1               # residual and feed-forward paths of the encoder, and the head
     attn_dropout: float = 0.0          # on the attention weights (off: see SpeechTransformer)
     subsample: int = 4                 # time subsampling of the conv front-end
+    pooling: str = "stats"             # over time: "mean" (the seed's) or "stats" (mean and std)
     # optimisation (sertools.train)
     steps: int = 300
     batch_size: int = 32
@@ -112,6 +119,11 @@ class TrainConfig:
     finetune_steps: int | None = None  # dcmkt_finetune: the last steps of the budget, on the labeled set
 
 
+# The seed's own speech model (KBS 2021): STFT frames, no pitch tracks, the training pool's z-score alone, mean
+# pooling. ``get_config(preset, **SEED_SETTING)`` or ``run(method, **SEED_SETTING)``; lesson 02 compares it with
+# the kit's default step by step.
+SEED_SETTING = dict(features="stft", pitch_tracks=False, norm="pool", track_norm="same", pooling="mean")
+
 PRESETS: dict[str, dict[str, dict]] = {
     "quick": {
         "corpus": dict(n_speakers_a=12, n_speakers_b=16, n_train=160, n_unlabeled=240,
@@ -147,6 +159,8 @@ RANGES: dict[str, tuple] = {
     "n_labeled": (1, 1_000_000),
     "features": ("logmel", "stft"), "attn_dropout": (0.0, 0.9), "classic_features": ("prosody", "logmel", "egemaps"),
     "n_fft": (64, 8192), "win_ms": (5.0, 200.0), "hop_ms": (1.0, 100.0), "n_mels": (8, 256),
+    "norm": ("pool", "utterance_mean", "utterance", "speaker"),
+    "track_norm": ("same", "pool", "utterance_mean", "utterance", "speaker"), "pooling": ("mean", "stats"),
     "d_model": (8, 2048), "n_heads": (1, 64), "n_layers": (1, 48), "dim_ff": (8, 8192),
     "dropout": (0.0, 0.9), "subsample": (1, 16),
     "steps": (1, 10_000_000), "batch_size": (1, 65_536), "lr": (1e-7, 10.0),

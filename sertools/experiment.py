@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .audio import corpus_features
+from .audio import TRACKS, corpus_features
 from .config import config_hash, get_config
 from .corpora import corpus_key, load_corpus
 from .methods import make_method
@@ -36,13 +36,14 @@ def get_views(corpus: str, ccfg, tcfg, with_face: bool = False, progress: bool =
     """Views for a run's label budget and seed (with the face teacher's
     clip distributions on the unlabeled view when ``with_face``)."""
     key = (corpus, config_hash(ccfg), tcfg.features, tcfg.n_fft, tcfg.win_ms, tcfg.hop_ms, tcfg.n_mels,
-           tcfg.n_labeled, tcfg.seed)
+           tcfg.pitch_tracks, tcfg.norm, tcfg.track_norm, tcfg.n_labeled, tcfg.seed)
     if key not in _VIEWS:
         if len(_VIEWS) >= 4:
             _VIEWS.pop(next(iter(_VIEWS)))
         clips = get_clips(corpus, ccfg, progress=progress)
         feats = corpus_features(clips, tcfg, key=corpus_key(clips))
-        _VIEWS[key] = make_views(clips, feats, tcfg.n_labeled, tcfg.seed)
+        _VIEWS[key] = make_views(clips, feats, tcfg.n_labeled, tcfg.seed, norm=tcfg.norm,
+                                 track_norm=tcfg.track_norm, n_tracks=len(TRACKS) if tcfg.pitch_tracks else 0)
     views = _VIEWS[key]
     face_key = (tcfg.face_teacher, tcfg.fer_map, tcfg.aggregate)
     if with_face and views.meta.get("face_key") != face_key:
@@ -68,3 +69,18 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
     record = fit(m, model, views, tcfg, progress=progress)
     record.config.update({"corpus": corpus, "corpus_config": config_hash(ccfg), "preset": preset})
     return record
+
+
+def predict_view(record: RunRecord, view: str = "unlabeled", preset: str | None = None,
+                 corpus: str = "builtin", **overrides):
+    """(probabilities, true labels) of a finished run's model on one view:
+    ``unlabeled`` (domain B on the built-in corpus; the labels were hidden
+    from training and serve only to score), ``val`` or ``test``. Pass the
+    run's preset and overrides so the same features are used."""
+    from .train import predict, select_device
+    ccfg, tcfg = get_config(preset, **overrides)
+    views = get_views(corpus, ccfg, tcfg, progress=False)
+    model = speech_model(views.n_in, views.n_classes, tcfg)
+    model.load_state_dict(record.state_dict)
+    split = getattr(views, view)
+    return predict(model, split, select_device(tcfg.device)), split.y.numpy()

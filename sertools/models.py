@@ -90,31 +90,46 @@ class SpeechTransformer(nn.Module):
         2-core CPU; a forward pass without gradient 30 %). Dropout stays on
         the residual and feed-forward paths (``dropout``).
 
+    pooling : ``mean`` (the seed's masked mean over time) or ``stats``
+        (mean and standard deviation over time, concatenated: statistics
+        pooling, as x-vector speaker and SER systems use; how much a clip's
+        frames vary, its pitch range or loudness range, is then part of the
+        embedding, which has 2 d_model numbers).
+
     ``forward`` takes a ``Padded`` batch (or a plain (B, T, F) tensor, all
     frames real) and returns logits (B, n_classes).
     """
 
     def __init__(self, n_in, n_classes, d_model=64, n_heads=4, n_layers=2, dim_ff=128,
-                 dropout=0.1, subsample=4, attn_dropout=0.0):
+                 dropout=0.1, subsample=4, attn_dropout=0.0, pooling="mean"):
         super().__init__()
+        if pooling not in ("mean", "stats"):
+            raise ValueError(f"pooling={pooling!r} is not known; choose mean or stats")
+        self.pooling = pooling
+        d_out = 2 * d_model if pooling == "stats" else d_model
         self.front = ConvFrontEnd(n_in, d_model, subsample)
         self.pos = PositionalEncoding(d_model)
         layer = nn.TransformerEncoderLayer(d_model, n_heads, dim_ff, dropout, batch_first=True,
                                            norm_first=True, activation="gelu")
         layer.self_attn.dropout = attn_dropout  # nn.TransformerEncoderLayer uses one rate for all
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
-        self.norm = nn.LayerNorm(d_model)
+        self.norm = nn.LayerNorm(d_out)
         self.drop = nn.Dropout(dropout)
-        self.head = nn.Linear(d_model, n_classes)
+        self.head = nn.Linear(d_out, n_classes)
 
     def embed(self, batch) -> torch.Tensor:
-        """The clip embedding: encoder output mean-pooled over real frames."""
+        """The clip embedding: encoder output pooled over real frames (mean, or mean and std)."""
         x, mask = (batch.x, batch.mask) if isinstance(batch, Padded) else \
             (batch, torch.ones(batch.shape[:2], dtype=torch.bool, device=batch.device))
         h, mask = self.front(x, mask)
         h = self.encoder(self.pos(h), src_key_padding_mask=~mask)
         m = mask[..., None].to(h.dtype)
-        return self.norm((h * m).sum(1) / m.sum(1).clamp_min(1.0))
+        n = m.sum(1).clamp_min(1.0)
+        mean = (h * m).sum(1) / n
+        if self.pooling == "stats":
+            var = (((h - mean[:, None]) ** 2) * m).sum(1) / n
+            mean = torch.cat([mean, (var + 1e-5).sqrt()], -1)
+        return self.norm(mean)
 
     def forward(self, batch) -> torch.Tensor:
         return self.head(self.drop(self.embed(batch)))
@@ -123,7 +138,8 @@ class SpeechTransformer(nn.Module):
 def speech_model(n_in: int, n_classes: int, tcfg) -> SpeechTransformer:
     """The speech Transformer with the sizes of a ``TrainConfig``."""
     return SpeechTransformer(n_in, n_classes, tcfg.d_model, tcfg.n_heads, tcfg.n_layers,
-                             tcfg.dim_ff, tcfg.dropout, tcfg.subsample, tcfg.attn_dropout)
+                             tcfg.dim_ff, tcfg.dropout, tcfg.subsample, tcfg.attn_dropout,
+                             getattr(tcfg, "pooling", "mean"))
 
 
 class FaceCNN(nn.Module):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .audio import Padded, normalisation_stats, pad_batch
+from .audio import Padded, group_normalise, normalisation_stats, pad_batch
 
 
 @dataclass
@@ -116,7 +116,22 @@ def check_disjoint(clips) -> None:
             raise ValueError(f"speakers {sorted(both)[:5]} are in both training and {s}: splits must be speaker-disjoint")
 
 
-def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0) -> Views:
+def normalise(clips, feats: list[torch.Tensor], norm: str = "pool", track_norm: str | None = None,
+              n_tracks: int = 0) -> list[torch.Tensor]:
+    """Per-clip or per-speaker normalisation (``sertools.audio.group_normalise``)
+    of the spectral bins with ``norm`` and of the last ``n_tracks`` columns
+    (the pitch tracks) with ``track_norm`` (None: like the spectrum)."""
+    track_norm = norm if track_norm in (None, "same") else track_norm
+    groups = clips.table["speaker"].to_numpy() if "speaker" in (norm, track_norm) else None
+    if n_tracks == 0 or track_norm == norm:
+        return group_normalise(feats, norm, groups)
+    spec = group_normalise([f[:, :-n_tracks] for f in feats], norm, groups)
+    tr = group_normalise([f[:, -n_tracks:] for f in feats], track_norm, groups)
+    return [torch.cat([a, b], 1) for a, b in zip(spec, tr)]
+
+
+def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0, norm: str = "pool",
+               track_norm: str | None = None, n_tracks: int = 0) -> Views:
     """Split a corpus's features into the four views of a semi-supervised run.
 
     Parameters
@@ -124,6 +139,8 @@ def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0) 
     clips : ``Clips``; feats : one (T_i, F) tensor per clip (``corpus_features``)
     n_labeled : label budget, clips per class from the training pool
     seed : which clips get labels (each seed a different labeled subset)
+    norm, track_norm, n_tracks : per-clip or per-speaker normalisation before
+        the training pool's z-score (``normalise``); ``pool`` alone is the seed's
     """
     check_disjoint(clips)
     t = clips.table
@@ -133,6 +150,8 @@ def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0) 
     unl = clips.indices("unlabeled")
     if len(unl) == 0:  # a corpus without a separate pool: the rest of the training pool
         unl = np.setdiff1d(train, lab)
+    if norm != "pool" or (n_tracks and track_norm not in (None, "same", "pool")):
+        feats = normalise(clips, feats, norm, track_norm, n_tracks)
     mean, std = normalisation_stats([feats[i] for i in train])
     norm = lambda idx: [(feats[i] - mean) / std for i in idx]  # noqa: E731
 

@@ -883,3 +883,23 @@ def feature_boxplots(table, labels, classes, columns):
         ax.set_title(col, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def reliability_plot(curves: dict, n_bins: int = 10, ax=None, title: str = "reliability diagram"):
+    """Accuracy against confidence (``metrics.reliability``), one line per
+    entry of ``curves`` ({label: (probs, y_true)}), with the diagonal of a
+    calibrated model and each entry's ECE in the legend. Points below the
+    diagonal: the model is surer than it is right (overconfident)."""
+    from .metrics import expected_calibration_error, reliability
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 4.2))
+    ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1, label="calibrated")
+    for label, (probs, y) in curves.items():
+        r = reliability(probs, y, n_bins)
+        ok = r["count"] > 0
+        ece = expected_calibration_error(probs, y, n_bins)
+        ax.plot(r["confidence"][ok], r["accuracy"][ok], "o-", ms=4,
+                label=f"{label} (ECE {ece:.1f} %)")
+    ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="confidence (max probability)", ylabel="accuracy in the bin", title=title)
+    ax.legend(fontsize=8, loc="upper left")
+    return ax

@@ -37,6 +37,23 @@ def explorer(fn, controls: dict, run_label: str = "Run", run_now: bool = True, l
             finally:
                 button.disabled, button.description, button.icon = False, run_label, "play"
 
+    def first(*_):
+        # The first run happens while the cell executes: its outputs are captured
+        # and set on the output widget directly, not drawn through ``with out:``.
+        # Voila (and nbclient) route the output of a running cell into an Output
+        # widget by watching its msg_id; that hand-off sometimes stalls Voila's
+        # execution of the page for good (seen with Voila 0.5.13, ipykernel 7.4).
+        from IPython.utils.capture import capture_output
+        with capture_output() as cap:
+            result = fn(**{k: c.value for k, c in controls.items()})
+            if result is not None:
+                display(result)
+            plt.show()
+        outs = [{"output_type": "stream", "name": name, "text": text}
+                for name, text in (("stdout", cap.stdout), ("stderr", cap.stderr)) if text]
+        outs += [{"output_type": "display_data", "data": o.data, "metadata": o.metadata or {}} for o in cap.outputs]
+        out.outputs = tuple(outs)
+
     button.on_click(go)
     if live:
         for c in controls.values():
@@ -45,7 +62,7 @@ def explorer(fn, controls: dict, run_label: str = "Run", run_now: bool = True, l
                  + ([] if live else [button]) + [out])
     box.run = go  # callable from code, e.g. in tests
     if run_now:
-        go()
+        first()
     return box
 
 

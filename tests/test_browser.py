@@ -133,6 +133,7 @@ def _wait(d, cond, timeout, what, shot: Path):
         return WebDriverWait(d, timeout, poll_frequency=0.5).until(cond)
     except TimeoutException:
         d.save_screenshot(str(shot))
+        what = what() if callable(what) else what
         pytest.fail(f"timed out after {timeout} s waiting for {what}; screenshot {shot}", pytrace=False)
 
 
@@ -225,35 +226,44 @@ def test_lesson_in_jupyterlab(driver, server_env, tmp_path):
     port, token = free_port(), secrets.token_hex(16)
     srv = Server([sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.token={token}",
                   "--ServerApp.ip=127.0.0.1", f"--port={port}", f"--ServerApp.root_dir={root}",
-                  "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False"],
+                  "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False"]
+                 + (["--allow-root"] if os.geteuid() == 0 else []),  # CI runs as root
                  server_env, tmp_path / "lab.log", port)
+    # the notebook panel, found among the main area's widgets (currentWidget follows the focus)
+    nb = "const w = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.sessionContext && w.content);"
     try:
         srv.wait_listening()
         t0 = time.perf_counter()
         driver.get(f"http://127.0.0.1:{port}/lab/tree/{LESSON.name}?token={token}")
         # the notebook is open and its kernel idle
-        _wait(driver, lambda d: d.execute_script(
-            "const a = window.jupyterapp; const w = a && a.shell.currentWidget;"
-            "return !!(w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-            " && w.sessionContext.session.kernel.status === 'idle' && w.content && w.content.widgets.length > 20);"),
-            120, "the lesson open in JupyterLab with an idle kernel", tmp_path / "lab-open.png")
-        driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
+        state = ("const a = window.jupyterapp; if (!a) return 'no window.jupyterapp';"
+                 "const w = Array.from(a.shell.widgets('main')).find(w => w.sessionContext && w.content);"
+                 "if (!w) return 'no notebook open';"
+                 "const s = w.sessionContext.session; if (!s || !s.kernel) return 'no kernel';"
+                 "return s.kernel.status + ' ' + (w.content && w.content.widgets ? w.content.widgets.length : 0);")
+        seen = []
+        _wait(driver, lambda d: seen.append(d.execute_script(state)) or seen[-1].startswith("idle ")
+              and int(seen[-1].split()[1]) > 20,
+              120, lambda: f"the lesson open in JupyterLab with an idle kernel (last seen: {seen[-1:]})",
+              tmp_path / "lab-open.png")
+        driver.execute_script(nb + "window.jupyterapp.shell.activateById(w.id);"
+                              "window.jupyterapp.commands.execute('notebook:run-all-cells');")  # not awaited
         # every code cell has run (an execution count), the kernel is idle again
-        done = ("const w = window.jupyterapp.shell.currentWidget;"
+        done = (nb +
                 "const cells = w.content.widgets.filter(c => c.model.type === 'code');"
                 "return w.sessionContext.session.kernel.status === 'idle'"
                 " && cells.every(c => c.model.executionCount !== null);")
         _wait(driver, lambda d: d.execute_script(done), 300, "every cell of the lesson to run",
               tmp_path / "lab-run-timeout.png")
         errors = driver.execute_script(
-            "const w = window.jupyterapp.shell.currentWidget; const out = [];"
+            nb + "const out = [];"
             "w.content.widgets.forEach((c, i) => { if (c.model.type !== 'code') return;"
             "  const o = c.model.outputs; for (let k = 0; k < o.length; k++) { const j = o.get(k).toJSON();"
             "    if (j.output_type === 'error') out.push(i + ': ' + j.ename + ': ' + j.evalue); } });"
             "return out;")
         assert not errors, f"cells raised: {errors}"
         # the explorer (cell 12, spectrogram_explorer) renders: scroll it into view, sliders appear
-        driver.execute_script("const w = window.jupyterapp.shell.currentWidget;"
+        driver.execute_script(nb +
                               "const c = w.content.widgets.find(c => c.model.sharedModel.getSource()"
                               "  .includes('spectrogram_explorer(wave'));"
                               "w.content.scrollToItem(w.content.widgets.indexOf(c));")

@@ -6,10 +6,11 @@ STAMP   := $(VENV)/.installed
 PRESET  ?= default
 JOBS    ?= auto
 SEEDS   ?= 5
+PORT    ?= 8866
 
 WEIGHTS := data/cache/weights/emotion_model.hdf5
 
-.PHONY: setup weights test demo sweep lab bench clean
+.PHONY: setup weights test demo sweep lab app book bench clean
 
 setup: $(STAMP) weights
 
@@ -38,6 +39,18 @@ sweep: setup
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/
+
+# The explorers as one web page, no code shown (Voila), on http://127.0.0.1:$(PORT)/
+app: setup
+	@$(BIN)/python -c 'import sys; from sertools.config import PRESETS; p = sys.argv[1]; p in PRESETS or sys.exit("make app: PRESET=%s is not a preset; choose one of: %s" % (p, ", ".join(PRESETS)))' "$(PRESET)"
+	SERTOOLS_PRESET=$(PRESET) $(BIN)/voila notebooks/app/explorers.ipynb --no-browser --strip_sources=True \
+		--port=$(PORT) --Voila.ip=127.0.0.1
+
+# Every lesson executed into a static HTML site, build/book/index.html: on the quick
+# preset unless PRESET is given (make book PRESET=default), not the file's default above
+BOOK_PRESET = $(if $(filter command line environment,$(origin PRESET)),$(PRESET),quick)
+book: setup
+	$(BIN)/python -m sertools.book --preset $(BOOK_PRESET) --out build/book
 
 bench: setup
 	$(BIN)/python -m sertools.bench

@@ -26,7 +26,7 @@ def explorer(fn, controls: dict, run_label: str = "Run", run_now: bool = True, l
     button = W.Button(description=run_label, button_style="primary", icon="play")
 
     def go(*_):
-        button.disabled = True
+        button.disabled, button.description, button.icon = True, "Running…", "hourglass-half"
         out.clear_output(wait=True)
         with out:
             try:
@@ -35,7 +35,24 @@ def explorer(fn, controls: dict, run_label: str = "Run", run_now: bool = True, l
                     display(result)
                 plt.show()
             finally:
-                button.disabled = False
+                button.disabled, button.description, button.icon = False, run_label, "play"
+
+    def first(*_):
+        # The first run happens while the cell executes: its outputs are captured
+        # and set on the output widget directly, not drawn through ``with out:``.
+        # Voila (and nbclient) route the output of a running cell into an Output
+        # widget by watching its msg_id; that hand-off sometimes stalls Voila's
+        # execution of the page for good (seen with Voila 0.5.13, ipykernel 7.4).
+        from IPython.utils.capture import capture_output
+        with capture_output() as cap:
+            result = fn(**{k: c.value for k, c in controls.items()})
+            if result is not None:
+                display(result)
+            plt.show()
+        outs = [{"output_type": "stream", "name": name, "text": text}
+                for name, text in (("stdout", cap.stdout), ("stderr", cap.stderr)) if text]
+        outs += [{"output_type": "display_data", "data": o.data, "metadata": o.metadata or {}} for o in cap.outputs]
+        out.outputs = tuple(outs)
 
     button.on_click(go)
     if live:
@@ -45,7 +62,7 @@ def explorer(fn, controls: dict, run_label: str = "Run", run_now: bool = True, l
                  + ([] if live else [button]) + [out])
     box.run = go  # callable from code, e.g. in tests
     if run_now:
-        go()
+        first()
     return box
 
 
@@ -87,11 +104,12 @@ def clip_generator(run_now: bool = True):
 
 
 def method_explorer(method: str, knobs: dict, preset: str | None = None, baseline: str = "supervised",
-                    run_now: bool = True, store=None):
+                    run_now: bool = True, store=None, progress: bool = False):
     """Train ``method`` with the chosen knobs beside the baseline on the same
     split and seed; show both runs' curves and a small table.
 
     knobs : name -> control, names being config keys (``tau``, ``n_labeled``, ...)
+    progress : show tqdm bars (corpus, features, training steps) while a new run trains
     """
     import pandas as pd
     from .results import RunStore
@@ -100,7 +118,7 @@ def method_explorer(method: str, knobs: dict, preset: str | None = None, baselin
     preset = preset or default_preset()
 
     def go(**values):
-        recs = [store.run(m, preset=preset, progress=False, **values) for m in (baseline, method)]
+        recs = [store.run(m, preset=preset, progress=progress, **values) for m in (baseline, method)]
         training_curves(recs)
         return pd.DataFrame([{"method": r.method, **{k: round(r.metrics[k], 2) for k in ("f1", "wa", "ua")}}
                              for r in recs]).set_index("method")
@@ -145,7 +163,7 @@ def spectrogram_explorer(wave, sr: int = 16000, live: bool = True):
 # --- lessons 07-08 (cross-modal transfer, combined method) ---
 
 def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85, 1.0), store=None,
-                    run_now: bool = True):
+                    run_now: bool = True, progress: bool = False):
     """The seed's fusion with its knobs, beside the supervised baseline.
 
     Controls: the method (``fusion_weighted`` or ``fusion_consistent``), alpha
@@ -156,6 +174,7 @@ def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85,
     Shows the pseudo-label quality (``viz.pseudo_label_quality``), the
     diagnosis (``viz.fusion_diagnosis``) and a table. Runs already in the
     ``RunStore`` come back at once (its key ignores knobs a method does not use).
+    ``progress`` shows tqdm bars while new runs train.
     """
     import pandas as pd
     from .config import get_config
@@ -171,8 +190,8 @@ def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85,
         # method does not use do not enter its store key
         knobs = {k: round(v, 4) for k, v in dict(alpha=alpha, tau=tau, epsilon=epsilon).items()}
         corpus = dict(face_voice_agreement=face_voice_agreement)
-        base = store.run("supervised", preset=preset, progress=False, **corpus)
-        rec = store.run(method, preset=preset, progress=False, **corpus, **knobs)
+        base = store.run("supervised", preset=preset, progress=progress, **corpus)
+        rec = store.run(method, preset=preset, progress=progress, **corpus, **knobs)
         pseudo_label_quality([rec])
         plt.show()
         display(fusion_diagnosis(base, rec))
@@ -192,7 +211,8 @@ def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85,
 # --- lessons 09-11 (comparison, classic methods, own corpus) ---
 
 def compare_explorer(methods=("supervised", "fixmatch", "fusion_consistent"), seeds: int = 2,
-                     preset: str | None = None, out=None, how: str = "tsne", run_now: bool = True):
+                     preset: str | None = None, out=None, how: str = "tsne", run_now: bool = True,
+                     progress: bool = False):
     """The comparison as an explorer: pick methods, label budget, seeds and corpus knobs, press Run.
 
     Shows the table (``results.table_markdown``), the UA / F1 bars over seeds
@@ -200,9 +220,11 @@ def compare_explorer(methods=("supervised", "fixmatch", "fusion_consistent"), se
     methods (``viz.embedding_grid``, ``how`` = "tsne" or "umap"). Runs are
     looked up in, and added to, the ``RunStore`` at ``out`` (the folder of
     ``results.compare``), so a setting seen before comes back at once; a new
-    corpus knob means a new corpus (and its features) first.
+    corpus knob means a new corpus (and its features) first. ``progress``
+    shows tqdm bars (over the runs, and inside each new run) while it works.
     """
     from IPython.display import Markdown
+    from tqdm.auto import tqdm
     from .config import class_names, get_config
     from .results import RunStore, all_methods, summarize, table_markdown
     from .viz import _best_per_group, embedding_grid, metric_bars
@@ -213,11 +235,17 @@ def compare_explorer(methods=("supervised", "fixmatch", "fusion_consistent"), se
     def go(methods, seeds, **knobs):
         knobs = {k: round(v, 4) if isinstance(v, float) else v for k, v in knobs.items()}  # 0.7, not 0.7000000001
         done = {}
+        bar = tqdm(total=len(methods) * seeds, desc="runs", disable=not progress, leave=False)
         for m in methods:
             try:
-                done[m] = [store.run(m, seed=s, preset=preset, progress=False, **knobs) for s in range(seeds)]
+                done[m] = []
+                for s in range(seeds):
+                    done[m].append(store.run(m, seed=s, preset=preset, progress=progress, **knobs))
+                    bar.update()
             except Exception as e:  # one failing method must not hide the others
+                done.pop(m)
                 print(f"! {m}: {type(e).__name__}: {e}")
+        bar.close()
         if not done:
             return None
         df = summarize(done)

@@ -1,0 +1,245 @@
+"""The lessons as a static web site (``make book``): execute, then export to HTML.
+
+    python -m sertools.book [--preset quick] [--out build/book] [--only 00,10] [--notebooks DIR]
+
+Every lesson ``notebooks/NN_*.ipynb`` is executed top to bottom in a fresh
+``python3`` kernel of this interpreter (nbclient, working folder
+notebooks/), as ``tests/test_notebooks.py`` runs it, and written, executed,
+to ``OUT/NN_name.ipynb`` and ``OUT/NN_name.html`` (nbconvert's HTML
+exporter: figures are PNGs embedded as base64, and ``IPython.display.Audio``
+is embedded as a base64 WAV data URL, so the pages need no other files).
+The notebooks in notebooks/ are never written.
+
+``OUT/index.html`` lists the lessons with their titles (the first heading of
+each notebook) and their measured execution times, on the quick preset and on
+the default one where measured. The times are kept in ``lesson-times.json``
+beside OUT (e.g. build/lesson-times.json): one entry per preset and lesson,
+with the date, the thread setting (``OMP_NUM_THREADS``), the CPU count and
+the load average, updated by each build (a build on quick keeps the default
+times measured earlier, and the other way round).
+
+Data: the normal cache (``SERTOOLS_CACHE`` or data/cache/), so the corpus,
+features and face teacher are made once and shared with the lessons and the
+CLI. Runs: as in the tests (tests/conftest.py), a temporary
+``SERTOOLS_RESULTS`` for the whole build unless one is set, so each lesson
+trains what it trains (the build's times are the times of a fresh run
+store, not of runs stored earlier), while later lessons reuse the runs of
+earlier ones as they do in class.
+
+A lesson that fails is reported (the cell and the error), its page is still
+written with the error in it, the other lessons are built, and the exit
+status is 1.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NB_DIR = REPO / "notebooks"
+CELL_TIMEOUT = 1800  # seconds per cell (the default preset trains for minutes in some cells)
+
+
+def lessons(nb_dir: Path = NB_DIR, only: list[str] | None = None) -> list[Path]:
+    """The lesson notebooks (``*.ipynb`` directly in ``nb_dir``, not in subfolders), by name.
+
+    only : keep the lessons whose name starts with one of these (``["00", "10"]``)
+    """
+    found = sorted(nb_dir.glob("*.ipynb"))
+    if only:
+        found = [p for p in found if any(p.name.startswith(o) for o in only)]
+        missing = [o for o in only if not any(p.name.startswith(o) for p in found)]
+        if missing:
+            raise SystemExit(f"--only {','.join(missing)}: no lesson in {nb_dir} starts with that; "
+                             f"lessons: {', '.join(p.stem for p in sorted(nb_dir.glob('*.ipynb')))}")
+    return found
+
+
+def title(nb) -> str:
+    """The first Markdown heading of the notebook, without the #'s."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if m := re.match(r"\s*#+\s+(.*\S)", line):
+                    return m.group(1)
+    return ""
+
+
+def kernel_env(root: Path, preset: str) -> dict:
+    """A ``python3`` kernelspec for this interpreter first on JUPYTER_PATH (as the tests
+    make one: a ``python3`` kernelspec in the user's Jupyter folder must not win), and
+    the environment of the kernels."""
+    spec = root / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (sertools book)", "language": "python"}))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(root)] + [p for p in [os.environ.get("JUPYTER_PATH")] if p])
+    env = dict(os.environ, SERTOOLS_PRESET=preset)
+    env.pop("MPLBACKEND", None)  # the kernel draws as in Jupyter (inline backend)
+    return env
+
+
+def execute(path: Path, env: dict, timeout: int = CELL_TIMEOUT):
+    """(executed notebook, seconds, error or None): ``path`` run in a fresh kernel, cwd its folder."""
+    import nbclient
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    error = None
+    t0 = time.perf_counter()
+    try:
+        client.execute(env=env)
+    except CellExecutionError as e:
+        error = e
+    except Exception as e:  # a dead kernel, a timeout: reported like a failing cell
+        error = e
+    return nb, time.perf_counter() - t0, error
+
+
+def failing_cell(nb) -> int | None:
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return i
+    return None
+
+
+def to_html(nb) -> str:
+    from nbconvert import HTMLExporter
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    return body
+
+
+def load_times(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def fmt_seconds(s) -> str:
+    if s is None:
+        return "not measured yet"
+    return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
+
+
+def index_html(entries: list[dict], times: dict, preset: str) -> str:
+    rows = []
+    for e in entries:
+        t = {p: times.get(p, {}).get(e["stem"], {}) for p in ("quick", "default")}
+        cell = lambda p: (fmt_seconds(t[p].get("seconds")) + (" (failed)" if t[p].get("status") == "failed" else "")  # noqa: E731
+                          if t[p] else "not measured yet")
+        status = "" if e["status"] == "ok" else f' <strong class="failed">failed (cell {e["cell"]})</strong>'
+        rows.append(f'<tr><td><a href="{html.escape(e["stem"])}.html">{html.escape(e["stem"][:2])}</a></td>'
+                    f'<td><a href="{html.escape(e["stem"])}.html">{html.escape(e["title"])}</a>{status}</td>'
+                    f'<td>{cell("quick")}</td><td>{cell("default")}</td></tr>')
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>sertools lessons</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse}}td,th{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}}
+.failed{{color:#b00}}</style></head><body>
+<h1>sertools: the lessons</h1>
+<p>Speech emotion recognition with scarce labels. These pages are the lessons of <code>notebooks/</code>, executed on
+the <strong>{html.escape(preset)}</strong> preset on {when} (<code>python -m sertools.book</code>); to change and run
+them, open them in JupyterLab (<code>make lab</code>), and for the explorers without code, <code>make app</code>.
+The explorers (sliders and buttons) need a running kernel: here they show at most what they drew when executed.</p>
+<table><thead><tr><th></th><th>lesson</th><th>time, quick preset</th><th>time, default preset</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table>
+<p>Times: wall time to execute the whole notebook in a fresh kernel, with the corpus and features already cached,
+as measured by the builder (<code>lesson-times.json</code> has the date, the thread setting and the machine's load).</p>
+</body></html>
+"""
+
+
+def build(preset: str = "quick", out: Path = REPO / "build" / "book", only: list[str] | None = None,
+          nb_dir: Path = NB_DIR, times_path: Path | None = None, timeout: int = CELL_TIMEOUT,
+          progress: bool = True) -> list[dict]:
+    """Execute and export the lessons; returns one entry per lesson (stem, title, status, seconds, cell, error)."""
+    import nbformat
+    from tqdm.auto import tqdm
+
+    from .config import PRESETS
+    if preset not in PRESETS:
+        raise SystemExit(f"--preset {preset!r} is not a preset; choose one of {', '.join(PRESETS)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    times_path = Path(times_path) if times_path else out.parent / "lesson-times.json"
+    paths = lessons(Path(nb_dir), only)
+    os.environ.setdefault("SERTOOLS_RESULTS", tempfile.mkdtemp(prefix="sertools-book-results-"))
+    entries = []
+    with tempfile.TemporaryDirectory(prefix="sertools-book-kernel-") as kroot:
+        env = kernel_env(Path(kroot), preset)
+        bar = tqdm(paths, desc=f"book ({preset})", unit="lesson", disable=not progress)
+        for path in bar:
+            bar.set_postfix_str(path.stem)
+            load = os.getloadavg()[0]
+            nb, seconds, error = execute(path, env, timeout)
+            nbformat.write(nb, out / path.name)
+            (out / f"{path.stem}.html").write_text(to_html(nb), encoding="utf-8")
+            entry = {"stem": path.stem, "title": title(nb), "status": "ok" if error is None else "failed",
+                     "seconds": round(seconds, 1), "cell": failing_cell(nb),
+                     "error": None if error is None else f"{type(error).__name__}: "
+                                                         f"{getattr(error, 'ename', '')} {getattr(error, 'evalue', error)}"}
+            entries.append(entry)
+            bar.write(f"{path.stem}: {'ok' if error is None else 'FAILED'} in {seconds:.1f} s")
+            if error is not None:
+                report = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", getattr(error, "traceback", None) or str(error))
+                bar.write(f"! {path.stem}: cell {entry['cell']} raised {entry['error']}\n{report[-3000:]}")
+            times = load_times(times_path)  # re-read: builds of other presets may have written meanwhile
+            times.setdefault(preset, {})[path.stem] = {
+                "seconds": entry["seconds"], "status": entry["status"],
+                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+                "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "cpu_count": os.cpu_count(),
+                "machine": platform.machine(), "load_before": round(load, 2),
+                "earlier_in_build": [e["stem"] for e in entries[:-1]],  # their runs were reused
+                "load_after": round(os.getloadavg()[0], 2)}
+            times_path.parent.mkdir(parents=True, exist_ok=True)
+            times_path.write_text(json.dumps(times, indent=1, sort_keys=True))
+    # the index lists every lesson built so far in OUT, not only this run's
+    built = {e["stem"]: e for e in entries}
+    for p in sorted(out.glob("*.ipynb")):
+        if p.stem not in built and (out / f"{p.stem}.html").exists():
+            nb = nbformat.read(p, as_version=4)
+            i = failing_cell(nb)
+            built[p.stem] = {"stem": p.stem, "title": title(nb), "status": "ok" if i is None else "failed", "cell": i}
+    (out / "index.html").write_text(index_html([built[k] for k in sorted(built)], load_times(times_path), preset),
+                                    encoding="utf-8")
+    return entries
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sertools.book", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--preset", default="quick", help="quick (default), default or full")
+    ap.add_argument("--out", default=str(REPO / "build" / "book"), help="the site's folder (default build/book)")
+    ap.add_argument("--only", default="", help="lessons whose names start with these, comma-separated (e.g. 00,10)")
+    ap.add_argument("--notebooks", default=str(NB_DIR), help="the folder of the lessons (default notebooks/)")
+    ap.add_argument("--times", default=None, help="the times file (default: lesson-times.json beside --out)")
+    ap.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    a = ap.parse_args(argv)
+    only = [o.strip() for o in a.only.split(",") if o.strip()]
+    entries = build(a.preset, Path(a.out), only, Path(a.notebooks), a.times, a.timeout, progress=not a.quiet)
+    failed = [e for e in entries if e["status"] != "ok"]
+    print(f"{len(entries) - len(failed)} of {len(entries)} lessons built; site: {Path(a.out) / 'index.html'}")
+    if failed:
+        print("FAILED: " + "; ".join(f"{e['stem']} (cell {e['cell']}: {e['error']})" for e in failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -32,28 +32,36 @@ from sertools.digits import compare_digits, digits_views, run_digits
 SEEDS = (0, 1)      # two seeds keep the test under a minute of one CPU thread
 N_LABELED = 5
 
-# Test UA (%) measured with exactly this set-up, seeds 0-9 (5 labels per class, 1000 steps):
+# Test UA (%) measured with exactly this set-up, seeds 0-9 (5 labels per class, 1000 steps),
+# with the training loop of 0c10c81 and later (a labeled batch stream of its own per seed,
+# Mean Teacher's EMA warm-up; the figures before it are in git history):
 #
 #   seed               0    1    2    3    4    5    6    7    8    9   gain: mean  sd  worst
 #   supervised       89.6 84.0 88.8 87.2 86.4 81.1 86.2 84.4 78.2 84.4
-#   fixmatch         91.7 88.0 92.8 92.2 93.4 86.9 93.4 90.1 93.0 89.4      +6.1  3.4  +2.1
-#   mean_teacher     93.6 87.2 92.6 90.8 92.8 86.3 91.0 87.8 86.1 89.1      +4.7  1.5  +3.2
-#   fixmatch, lu=0   88.3 83.6 89.2 87.0 85.6 79.3 85.0 84.2 79.1 84.1      -0.5  0.8  -1.8 (best +0.8)
+#   fixmatch         92.3 88.3 91.0 90.8 93.0 85.6 94.0 90.3 94.6 89.6      +5.9  4.1  +2.2
+#   mean_teacher     93.8 87.2 93.0 92.4 92.4 84.3 92.0 89.6 87.1 88.1      +5.0  1.7  +3.2
+#   fixmatch, lu=0   89.4 85.0 89.2 87.8 85.5 80.9 84.6 85.6 79.3 85.0      +0.2  0.9  -1.6 (best +1.1)
 #
 # Over all 45 pairs of these seeds, the mean gain of two seeds was at least
-# +3.0 (fixmatch) and +3.3 (mean teacher), and no seed gained less than +2.1;
-# FixMatch with lambda_u = 0 never gained more than +0.8 on a seed or +0.6 on
-# a pair. The margins sit between the two: the mean over SEEDS must gain
-# MARGIN_MEAN (2.0: 1.0 under the worst working pair, 1.4 above the best
-# lambda_u = 0 pair; per seed the spread is 1.5-3.4 points, so a two-seed
-# mean moves by about 1-2.4) and every seed MARGIN_WORST (1.0: the worst
-# working seed is 1.1 above it, the best lambda_u = 0 seed 0.2 below it). On
-# CPU a run is deterministic for a seed, so the test fails only if the code
-# (or torch) changes; such a change moves the numbers about as a new seed
-# does, which the margins cover. Seeds 0 and 1 measured: fixmatch +2.1, +4.0,
-# mean teacher +4.0, +3.2, lambda_u = 0 -1.3, -0.4.
-MARGIN_MEAN = 2.0    # mean paired gain over SEEDS, points
-MARGIN_WORST = 1.0   # gain on the worst of SEEDS, points
+# +2.4 (fixmatch) and +3.2 (mean teacher), and no seed gained less than +2.2;
+# FixMatch with lambda_u = 0 never gained more than +1.1 on a seed or on a
+# pair (its pair means lie in -1.2 .. +1.1). The margins sit between the two,
+# and each one alone separates them: the mean over SEEDS must gain
+# MARGIN_MEAN (1.8: 0.6 under the worst working pair, 0.7 above the best
+# lambda_u = 0 pair and 0.6 above the largest |pair mean| the second test
+# allows it; per seed the spread is 1.7-4.1 points, so a two-seed mean moves
+# by about 1.2-2.9) and every seed MARGIN_WORST (1.5: the worst working seed
+# is 0.7 above it, the best lambda_u = 0 seed 0.4 below it). The earlier
+# margins (2.0 and 1.0) would still pass and fail the same pairs, but the
+# best lambda_u = 0 seed (+1.1) now clears 1.0, so that check no longer
+# separated on its own. On CPU a run is deterministic for a seed, so the test
+# fails only if the code (or torch) changes; such a change moves the numbers
+# about as a new seed does (0c10c81 moved fixmatch's gains by -1.9 .. +1.6
+# points on seeds 0-9 and mean teacher's by -2.0 .. +1.8; supervised's runs
+# gave the same numbers), which the margins cover. Seeds 0 and 1 measured:
+# fixmatch +2.7, +4.3, mean teacher +4.2, +3.2, lambda_u = 0 -0.2, +1.0.
+MARGIN_MEAN = 1.8    # mean paired gain over SEEDS, points
+MARGIN_WORST = 1.5   # gain on the worst of SEEDS, points
 
 
 @pytest.fixture(scope="module")

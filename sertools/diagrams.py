@@ -59,12 +59,15 @@ SPECS["supervised"] = dict(
 
 SPECS["pseudo_label"] = _ssl(
     "Pseudo-Label (Lee 2013): the model labels the unlabeled clips itself", {
-        "u": ("unlabeled $u$\n(domain B)", (0, 1.2), "data"),
-        "au": ("$a(u)$\nweak", (1.6, 1.2), "aug"),
-        "fu": (r"$f_\theta$", (3.2, 1.2), "net"),
-        "q": (r"$\hat y$ = argmax $q$" "\n" r"keep if max $q \geq \tau$", (5.4, 0.1), "op"),
-        "Lu": (r"$L_u$ = CE($f_\theta(a(u))$, $\hat y$)" "\n" "on kept clips", (5.4, 1.5), "loss"),
-    }, [("u", "au"), ("au", "fu"), ("fu", "Lu"), ("fu", "q", "$q$ (one pass)", "stop"), ("q", "Lu", "", "stop")],
+        "u": ("unlabeled $u$\n(domain B)", (0, 0.9), "data"),
+        "a1": ("$a(u)$\nweak", (1.6, 0.2), "aug"),
+        "a2": ("$a'(u)$\nweak, new noise", (1.6, 1.6), "aug"),
+        "f1": (r"$f_\theta$ (no gradient)", (3.2, 0.2), "net"),
+        "f2": (r"$f_\theta$", (3.2, 1.6), "net"),
+        "q": (r"$\hat y$ = argmax $q$" "\n" r"keep if max $q \geq \tau$", (5.4, 0.2), "op"),
+        "Lu": (r"$L_u$ = CE($f_\theta(a'(u))$, $\hat y$)" "\n" "on kept clips", (5.4, 1.6), "loss"),
+    }, [("u", "a1"), ("u", "a2"), ("a1", "f1"), ("a2", "f2"), ("f2", "Lu"), ("f1", "q", "$q$", "stop"),
+        ("q", "Lu", "", "stop")],
     r"$L = L_s + \lambda_u\,w(t)\,L_u$")
 
 SPECS["pi_model"] = _ssl(

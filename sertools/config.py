@@ -79,7 +79,7 @@ class TrainConfig:
     n_heads: int = 4
     n_layers: int = 2
     dim_ff: int = 128
-    dropout: float = 0.1               # residual and feed-forward paths of the encoder, and the head
+    dropout: float = 0.2               # residual and feed-forward paths of the encoder, and the head (0.1 before issue 13)
     attn_dropout: float = 0.0          # on the attention weights (off: see SpeechTransformer)
     subsample: int = 4                 # time subsampling of the conv front-end
     pooling: str = "stats"             # over time: "mean" (the seed's) or "stats" (mean and std)

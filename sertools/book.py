@@ -167,7 +167,7 @@ as measured by the builder (<code>lesson-times.json</code> has the date, the thr
 
 def build(preset: str = "quick", out: Path = REPO / "build" / "book", only: list[str] | None = None,
           nb_dir: Path = NB_DIR, times_path: Path | None = None, timeout: int = CELL_TIMEOUT,
-          progress: bool = True) -> list[dict]:
+          progress: bool = True, index_only: bool = False) -> list[dict]:
     """Execute and export the lessons; returns one entry per lesson (stem, title, status, seconds, cell, error)."""
     import nbformat
     from tqdm.auto import tqdm
@@ -178,7 +178,7 @@ def build(preset: str = "quick", out: Path = REPO / "build" / "book", only: list
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     times_path = Path(times_path) if times_path else out.parent / "lesson-times.json"
-    paths = lessons(Path(nb_dir), only)
+    paths = [] if index_only else lessons(Path(nb_dir), only)
     os.environ.setdefault("SERTOOLS_RESULTS", tempfile.mkdtemp(prefix="sertools-book-results-"))
     entries = []
     with tempfile.TemporaryDirectory(prefix="sertools-book-kernel-") as kroot:
@@ -230,9 +230,12 @@ def main(argv=None) -> int:
     ap.add_argument("--times", default=None, help="the times file (default: lesson-times.json beside --out)")
     ap.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("--index-only", action="store_true",
+                    help="execute nothing: rewrite index.html from the pages in --out and the times file")
     a = ap.parse_args(argv)
     only = [o.strip() for o in a.only.split(",") if o.strip()]
-    entries = build(a.preset, Path(a.out), only, Path(a.notebooks), a.times, a.timeout, progress=not a.quiet)
+    entries = build(a.preset, Path(a.out), only, Path(a.notebooks), a.times, a.timeout, progress=not a.quiet,
+                    index_only=a.index_only)
     failed = [e for e in entries if e["status"] != "ok"]
     print(f"{len(entries) - len(failed)} of {len(entries)} lessons built; site: {Path(a.out) / 'index.html'}")
     if failed:

@@ -127,10 +127,13 @@ class Server:
 
 
 def _wait(d, cond, timeout, what, shot: Path):
-    from selenium.common.exceptions import TimeoutException
+    """Wait for ``cond``; an element the page replaced while it was read (a
+    redrawn figure) is looked up again at the next poll, not an error."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
     try:
-        return WebDriverWait(d, timeout, poll_frequency=0.5).until(cond)
+        return WebDriverWait(d, timeout, poll_frequency=0.5,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(cond)
     except TimeoutException:
         d.save_screenshot(str(shot))
         what = what() if callable(what) else what
@@ -149,9 +152,17 @@ def _no_errors(d, where: str):
         assert bad not in body, f"{where}: the page says {bad!r}:\n{body[:3000]}"
 
 
-def _images(scope):
+def _images(scope, tries: int = 5):
+    """The sources of the figures in ``scope``, read again if the page redrew one meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    return [i.get_attribute("src") for i in scope.find_elements(By.CSS_SELECTOR, ".widget-output img")]
+    for i in range(tries):
+        try:
+            return [img.get_attribute("src") for img in scope.find_elements(By.CSS_SELECTOR, ".widget-output img")]
+        except StaleElementReferenceException:
+            if i == tries - 1:
+                raise
+            time.sleep(0.5)
 
 
 def test_explorer_page(driver, server_env, tmp_path):

@@ -27,7 +27,7 @@ weights: $(STAMP)
 	@test -f $(WEIGHTS) || $(BIN)/python -m sertools.fer2013 --optional
 
 test: setup
-	SERTOOLS_PRESET=quick OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests
+	SERTOOLS_PRESET=quick OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --durations=15 tests
 
 # JOBS=auto: one single-threaded worker per core (the same numbers as JOBS=1, sooner)
 demo: setup

@@ -34,13 +34,12 @@ def _median_time(fn, repeats: int) -> tuple[float, list]:
 
 def pipeline_share(views, tcfg, steps: int = 40) -> tuple[float, float]:
     """(seconds per supervised step, share of it spent fetching and augmenting the batch)."""
-    from .augment import SpecAugment, WeakAugment
-    from .methods import make_method
+    from .augment import SpecAugment
     from .models import speech_model
     from .train import make_batch
     model = speech_model(views.n_in, views.n_classes, tcfg)
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr)
-    method, weak, strong = make_method("supervised", tcfg), WeakAugment(), SpecAugment()
+    strong = SpecAugment()
     t_data = t_all = 0.0
     for i in range(steps):
         t0 = time.perf_counter()
@@ -114,7 +113,6 @@ def main(argv=None):
           f"torch {torch.__version__}, {torch.get_num_threads()} threads; preset {a.preset}; medians of {a.repeats}")
     os.environ["SERTOOLS_CACHE"] = tempfile.mkdtemp(prefix="sertools-bench-")
     from .audio import classic_logmel_config, corpus_features
-    from .corpora import corpus_key
     from .experiment import get_clips, get_views, run
     from .synth.corpus import builtin_corpus
     from .teacher import train_teacher
@@ -200,7 +198,6 @@ def accuracy(preset: str, seeds: int = 3) -> None:
     _, tcfg = get_config(preset)
     every = 1_000_000  # a budget larger than the pool: every training label
     print(f"accuracy (test UA %, mean +- sd over seeds 0-{seeds - 1}; domain B = the unlabeled pool, true labels hidden from training):")
-    rows = []
     for n, label in ((every, "all labels"), (tcfg.n_labeled, f"{tcfg.n_labeled} labels/class")):
         ns = range(seeds if n == every else max(seeds, 5))
         recs = [run("supervised", preset=preset, progress=False, n_labeled=n, seed=s) for s in ns]

@@ -23,29 +23,14 @@ UA with all labels (notebooks/02 and ``make bench`` measure each step).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
-
 import numpy as np
 import torch
 import torchaudio
 
 from .cache import cache_dir, load_arrays, save_arrays
+from .core import Padded
 
 
-class Padded(NamedTuple):
-    """A batch of variable-length feature sequences.
-
-    x : float tensor (B, T, F), zero after each sequence's end
-    mask : bool tensor (B, T), True on real frames
-    """
-    x: torch.Tensor
-    mask: torch.Tensor
-
-    def to(self, device, non_blocking: bool = False) -> "Padded":
-        return Padded(self.x.to(device, non_blocking=non_blocking), self.mask.to(device, non_blocking=non_blocking))
-
-    def __len__(self):  # the batch size, like a tensor's
-        return self.x.shape[0]
 
 
 class AudioError(ValueError):

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 import torchaudio
 
-from .audio import Padded
+from .core import Padded
 
 
 def _split(batch):

@@ -70,7 +70,7 @@ def grid_ratio(preset: str, methods: list[str], seeds: int, jobs: int = 2) -> di
     for n in (1, jobs):
         out = tempfile.mkdtemp(prefix=f"sertools-bench-grid{n}-")
         t0 = time.perf_counter()
-        tables[n] = compare(methods, seeds=seeds, preset=preset, out=out, plots=False, progress=False,
+        tables[n] = compare(methods, seeds=seeds, preset=preset, out=out, progress=False,
                             jobs=n, ceiling=False)
         times[n] = time.perf_counter() - t0
     cols = ["method", "f1", "wa", "ua", "ua_per_seed"]

@@ -82,7 +82,7 @@ from threadpoolctl import threadpool_limits
 
 from .config import RANGES, config_hash, get_config
 from .metrics import evaluate
-from .train import RunRecord
+from .core import RunRecord
 
 CLASSIC_METHODS = {
     "svm": "SVM with an RBF kernel on the labeled clips only",

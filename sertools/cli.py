@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import RANGES, ConfigError, default_preset, get_config, parse_sets
+from .config import RANGES, ConfigError, get_config, parse_sets
 
 
 def _common(p, corpus=True):
@@ -50,7 +50,7 @@ def _fmt(metrics: dict) -> str:
 
 
 def cmd_train(a) -> int:
-    from .results import RunStore
+    from .store import RunStore
     sets = _sets(a)
     store = RunStore(a.out)
     seed = int(sets.pop("seed", 0))
@@ -72,13 +72,17 @@ def _jobs(value: str) -> int:
 
 
 def cmd_compare(a) -> int:
-    from .results import compare
+    from .results import run_comparison
+    from .viz import save_comparison_plots
     methods = [m.strip() for m in a.methods.split(",")] if a.methods else None
     sets = _sets(a)
     t0 = time.perf_counter()
     budgets = [int(b) for b in a.budgets.split(",")] if a.budgets else None
-    df = compare(methods, seeds=a.seeds, preset=a.preset, corpus=a.corpus, out=a.out, rerun=a.rerun,
-                 progress=not a.quiet, budgets=budgets, jobs=_jobs(a.jobs), scheduler=a.scheduler, **sets)
+    comparison = run_comparison(methods, seeds=a.seeds, preset=a.preset, corpus=a.corpus, out=a.out,
+                                rerun=a.rerun, progress=not a.quiet, budgets=budgets, jobs=_jobs(a.jobs),
+                                scheduler=a.scheduler, **sets)
+    save_comparison_plots(comparison)
+    df = comparison.table
     print((Path(a.out) / "results.md").read_text())
     failed = int(df["failed"].sum()) if "failed" in df else 0
     print(f"{len(df)} row(s), {a.seeds} seed(s) in {time.perf_counter() - t0:.0f} s"
@@ -89,10 +93,12 @@ def cmd_compare(a) -> int:
 
 def cmd_sweep(a) -> int:
     from .results import SWEEP_AGREEMENTS, SWEEP_METHODS, sweep
+    from .viz import sweep_plot
     methods = [m.strip() for m in a.methods.split(",")] if a.methods else list(SWEEP_METHODS)
     rates = [float(r) for r in a.agreements.split(",")] if a.agreements else list(SWEEP_AGREEMENTS)
     df = sweep(rates, methods, seeds=a.seeds, preset=a.preset, out=a.out, jobs=_jobs(a.jobs),
                scheduler=a.scheduler, progress=not a.quiet, **_sets(a))
+    sweep_plot(df).savefig(Path(a.out) / "sweep.png", dpi=120)
     print(df.pivot(index="agreement", columns="method", values="ua").round(1).to_string())
     failed = df.attrs.get("failed", 0)
     print(f"Table: {a.out}/sweep.csv; figure: {a.out}/sweep.png"
@@ -163,7 +169,7 @@ def main(argv=None) -> int:
     _common(p, corpus=False)
     p.set_defaults(fn=cmd_face)
     a = ap.parse_args(argv)
-    from .train import TrainingError
+    from .core import TrainingError
     try:
         return a.fn(a)
     except (ConfigError, ValueError, OSError) as e:  # OSError: missing files, FER2013 weights

@@ -21,7 +21,7 @@ import dataclasses
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 EMOTIONS = ("neutral", "happy", "sad", "angry")
 SENTIMENTS = ("negative", "neutral", "positive")

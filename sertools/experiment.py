@@ -14,7 +14,8 @@ from .config import config_hash, get_config
 from .corpora import corpus_key, load_corpus
 from .methods import make_method
 from .models import speech_model
-from .train import RunRecord, fit, seed_everything
+from .core import RunRecord, seed_everything
+from .train import fit
 from .views import make_views
 
 _CLIPS: dict = {}
@@ -77,7 +78,8 @@ def predict_view(record: RunRecord, view: str = "unlabeled", preset: str | None 
     ``unlabeled`` (domain B on the built-in corpus; the labels were hidden
     from training and serve only to score), ``val`` or ``test``. Pass the
     run's preset and overrides so the same features are used."""
-    from .train import predict, select_device
+    from .core import select_device
+    from .train import predict
     ccfg, tcfg = get_config(preset, **overrides)
     views = get_views(corpus, ccfg, tcfg, progress=False)
     model = speech_model(views.n_in, views.n_classes, tcfg)

@@ -106,7 +106,7 @@ def prepare(methods, preset=None, corpus: str = "builtin", progress: bool = True
 
 def run_cell(root, cell: Cell, preset, corpus: str, common: dict, rerun: bool = False) -> Outcome:
     """Run (or find) one cell in the store at ``root``: what every worker calls."""
-    from .train import TrainingError
+    from .core import TrainingError
     _allow_worker_cache()
     threads = torch.get_num_threads()
     torch.set_num_threads(CELL_THREADS)

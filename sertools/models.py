@@ -30,7 +30,7 @@ import math
 import torch
 from torch import nn
 
-from .audio import Padded
+from .core import Padded
 
 
 class PositionalEncoding(nn.Module):

@@ -25,34 +25,24 @@ fusion regime (``sweep.csv``, ``sweep.png``).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .config import default_preset
+from .config import default_preset, get_config
+from .core import RunRecord
 from .grid import Cell, prepare, run_cells
 from .stats import gap_closed, mean_ci, paired_test
-from .store import FACE_KNOBS, RunStore, run_any  # noqa: F401  (the store's public names, as before)
-from .train import RunRecord
+from .store import CLASSIC_GROUP, RunStore, all_methods, method_groups
 
-CLASSIC_GROUP = "Classic (handcrafted features)"
 COLUMNS = ["method", "f1", "f1_std", "wa", "wa_std", "ua", "ua_std", "seconds"]
 SIGNIFICANCE_COLUMNS = ["ua_ci95", "ua_per_seed", "ua_diff", "ua_diff_ci95", "p_value", "verdict",
                         "gap_closed", "ua_last", "failed"]
 ALL_LABELS = 1_000_000  # n_labeled that takes every clip of the training pool
 CEILING = "supervised (all labels)"
 MARK = {"better": " ▲", "worse": " ▼", "within noise": " ≈", "n/a": ""}
-
-
-def method_groups() -> dict:
-    """The paper's Table 3 groups, in its order, and the classic methods after them."""
-    from .methods import GROUPS
-    from .classic import CLASSIC_METHODS
-    return {**GROUPS, CLASSIC_GROUP: list(CLASSIC_METHODS)}
-
-
-def all_methods() -> list[str]:
-    return [m for ms in method_groups().values() for m in ms]
 
 
 def _by_seed(recs: list[RunRecord]) -> dict[int, RunRecord]:
@@ -173,21 +163,40 @@ def _grid_cells(methods, seeds: int, budgets=None, ceiling: bool = True, n_label
     return cells
 
 
-def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None = None,
-            corpus: str = "builtin", out=None, rerun: bool = False, plots: bool = True,
-            progress: bool = True, budgets: list[int] | None = None, jobs: int = 1,
-            scheduler: str | None = None, ceiling: bool = True, **overrides) -> pd.DataFrame:
-    """Run (or reuse) every method for ``seeds`` seeds; write the table and plots to ``out``.
+@dataclass
+class Comparison:
+    """What ``run_comparison`` leaves: the table and the records behind it.
 
-    Returns the summary DataFrame (the content of results.csv). The corpus
-    is loaded and checked once first (a wrong folder raises before any run);
-    a failing run is reported and counted, and the others go on. ``jobs``
-    worker processes, or a Dask ``scheduler`` ("local" or "tcp://HOST:PORT"),
-    run the grid in parallel with the same results as in sequence. With
-    ``ceiling``, supervised is also trained on every label (the same seeds).
-    With ``budgets`` (labeled clips per class), also the label-budget curve
-    of supervised, FixMatch and the consistent fusion (seed 0 only), as
-    ``budget.csv`` and ``budget.png``.
+    table : the summary DataFrame (the content of results.csv)
+    records : {method: [RunRecord, one per seed that finished]}
+    curve : the label-budget curve (``budget_curve``'s DataFrame) or None
+    failures : "cell: reason" for every run that failed
+    out : the folder the tables were written to
+    """
+    table: pd.DataFrame
+    records: dict
+    out: Path
+    curve: pd.DataFrame | None = None
+    failures: list = field(default_factory=list)
+
+
+def run_comparison(methods: list[str] | None = None, seeds: int = 3, preset: str | None = None,
+                   corpus: str = "builtin", out=None, rerun: bool = False, progress: bool = True,
+                   budgets: list[int] | None = None, jobs: int = 1, scheduler: str | None = None,
+                   ceiling: bool = True, **overrides) -> Comparison:
+    """Run (or reuse) every method for ``seeds`` seeds and write the tables
+    (results.csv, results.md, failures.txt, budget.csv) to ``out``.
+
+    The corpus is loaded and checked once first (a wrong folder raises
+    before any run); a failing run is reported and counted, and the others
+    go on. ``jobs`` worker processes, or a Dask ``scheduler`` ("local" or
+    "tcp://HOST:PORT"), run the grid in parallel with the same results as in
+    sequence. With ``ceiling``, supervised is also trained on every label
+    (the same seeds). With ``budgets`` (labeled clips per class), also the
+    label-budget curve of supervised, FixMatch and the consistent fusion
+    (seed 0 only). Figures are not drawn here: ``viz.save_comparison_plots``
+    draws them from the returned ``Comparison`` (the ``sertools compare``
+    command does).
     """
     methods = methods or all_methods()
     unknown = [m for m in methods if m not in all_methods()]
@@ -197,25 +206,24 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
     out = store.root
     t0 = time.perf_counter()
     prepare(methods, preset, corpus, progress=progress, **overrides)
-    from .config import get_config
     n_labeled = get_config(preset, **overrides)[1].n_labeled
     cells = _grid_cells(methods, seeds, budgets, ceiling, n_labeled)
     outcomes = run_cells(store, cells, preset, corpus, overrides, jobs=jobs, scheduler=scheduler,
                          rerun=rerun, progress=progress)
     failures = [f"{o.cell}: {o.message}" for o in outcomes if not o.ok]
-    main = {(o.cell.method, o.cell.seed): o for o in outcomes if not o.cell.knobs}
     done: dict[str, list[RunRecord]] = {}
     failed: dict[str, int] = {}
-    for (m, s), o in main.items():
+    for o in outcomes:
+        if o.cell.knobs:
+            continue
         if o.ok:
-            done.setdefault(m, []).append(store.get(o.key))
+            done.setdefault(o.cell.method, []).append(store.get(o.key))
         else:
-            failed[m] = failed.get(m, 0) + 1
-    failed_roof = sum(1 for o in outcomes if not o.ok and o.cell.overrides.get("n_labeled") == ALL_LABELS)
-    if failed_roof:
+            failed[o.cell.method] = failed.get(o.cell.method, 0) + 1
+    is_roof = lambda o: o.cell.overrides.get("n_labeled") == ALL_LABELS  # noqa: E731
+    if failed_roof := sum(1 for o in outcomes if not o.ok and is_roof(o)):
         failed[CEILING] = failed_roof
-    roof = [store.get(o.key) for o in outcomes if o.ok and o.cell.overrides.get("n_labeled") == ALL_LABELS
-            and o.cell.method == "supervised"]
+    roof = [store.get(o.key) for o in outcomes if o.ok and is_roof(o) and o.cell.method == "supervised"]
     df = summarize(done, ceiling=roof or None, failed=failed)
     for m in failed:  # a method whose every seed failed still gets its row
         if m not in done and not (m == CEILING and roof):
@@ -233,20 +241,27 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
     if failures:
         text += "\n\nFailed runs (the other cells went on):\n" + "\n".join(f"- {f}" for f in failures)
     (out / "results.md").write_text(text + (f"\n\n{note}" if note else "") + "\n")
-    if plots and len(done):
-        from . import viz
-        viz.save_comparison_plots(done, out)
+    curve = None
     if budgets:
-        from . import viz
-        curve_methods = [m for m in CURVE_METHODS if m in methods]
-        curve = budget_curve(store, budgets, curve_methods, seeds=1, preset=preset, corpus=corpus,
-                             progress=False, **{k: v for k, v in overrides.items() if k != "n_labeled"})
+        curve = budget_curve(store, budgets, [m for m in CURVE_METHODS if m in methods], seeds=1, preset=preset,
+                             corpus=corpus, progress=False, **{k: v for k, v in overrides.items() if k != "n_labeled"})
         curve.to_csv(out / "budget.csv", index=False, float_format="%.2f")
-        fig = viz.budget_curve(curve)
-        fig.savefig(out / "budget.png", dpi=120)
-    (out / "failures.txt").write_text("\n".join(failures) + "\n") if failures else \
+    write_failures(out, failures)
+    return Comparison(df, done, out, curve, failures)
+
+
+def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None = None, **kw) -> pd.DataFrame:
+    """``run_comparison``'s table (the content of results.csv): what lessons
+    and scripts that only need the numbers call. Takes the same arguments."""
+    return run_comparison(methods, seeds, preset, **kw).table
+
+
+def write_failures(out: Path, failures: list[str]) -> None:
+    """failures.txt lists the failed cells and why; no failure, no file."""
+    if failures:
+        (out / "failures.txt").write_text("\n".join(failures) + "\n")
+    else:
         (out / "failures.txt").unlink(missing_ok=True)
-    return df
 
 
 SWEEP_METHODS = ("supervised", "fixmatch", "dcmkt_finetune", "fusion_weighted", "fusion_consistent")
@@ -260,7 +275,7 @@ def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, pr
     agreement rate, ``seeds`` seeds per point, through the same run store and
     grid. Writes ``sweep.csv`` (agreement, method, ua, ua_ci95, seeds,
     face_label_acc: how often the teacher's clip label matched the voice on
-    the unlabeled clips) and ``sweep.png``. Each rate is its own simulated
+    the unlabeled clips; ``viz.sweep_plot`` draws it). Each rate is its own simulated
     corpus (the voices are the same; which faces agree changes)."""
     store = RunStore(out)
     for a in agreements:
@@ -283,9 +298,6 @@ def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, pr
     store.root.mkdir(parents=True, exist_ok=True)
     df.to_csv(store.root / "sweep.csv", index=False, float_format="%.4g")
     failures = [f"{o.cell}: {o.message}" for o in outcomes if not o.ok]
-    (store.root / "failures.txt").write_text("\n".join(failures) + "\n") if failures else \
-        (store.root / "failures.txt").unlink(missing_ok=True)
+    write_failures(store.root, failures)
     df.attrs["failed"] = len(failures)
-    from . import viz
-    viz.sweep_plot(df).savefig(store.root / "sweep.png", dpi=120)
     return df

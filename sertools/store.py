@@ -36,7 +36,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import config_hash, get_config
-from .train import RunRecord
+from .core import RunRecord
 
 FACE_KNOBS = {"face_teacher", "fer_map", "face_arch", "face_epochs", "aggregate"}
 STALE_AFTER = 6 * 3600   # seconds: a lock held longer by another host is taken as abandoned
@@ -175,6 +175,22 @@ class RunStore:
     def records(self) -> list[RunRecord]:
         return [r for p in sorted((self.root / "runs").glob("*")) if not p.name.startswith(".")
                 and (p / "record.json").exists() and (r := self.get(p.name)) is not None]
+
+
+CLASSIC_GROUP = "Classic (handcrafted features)"
+
+
+def method_groups() -> dict[str, list[str]]:
+    """Every method the store can run, in the paper's Table 3 groups and order
+    (``methods.GROUPS``), and the classic methods after them."""
+    from .classic import CLASSIC_METHODS
+    from .methods import GROUPS
+    return {**GROUPS, CLASSIC_GROUP: list(CLASSIC_METHODS)}
+
+
+def all_methods() -> list[str]:
+    """Every method name, in table order: the deep methods, then the classic ones."""
+    return [m for ms in method_groups().values() for m in ms]
 
 
 def run_any(method: str, **kw) -> RunRecord:

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import math
-import random
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from .augment import SpecAugment, WeakAugment
+from .core import RunRecord, TrainingError, seed_everything, select_device
 from .metrics import evaluate
 
 WARMUP_SHARE = 0.05         # linear learning-rate warm-up over the first 5 % of the steps
@@ -30,74 +27,12 @@ GRAD_CLIP = 5.0             # gradient norm clip, every method
 UNLABELED_STREAM = 2 ** 32  # offset of the unlabeled batch stream's seed from the labeled one's
 
 
-def select_device(name: str = "auto") -> torch.device:
-    """``auto``: CUDA if present, then Apple's MPS, then the CPU."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
-class TrainingError(RuntimeError):
-    """Training had to stop (a NaN loss); ``record`` keeps what was done."""
-
-    def __init__(self, msg, record=None):
-        super().__init__(msg)
-        self.record = record
 
 
-@dataclass
-class RunRecord:
-    """What a run leaves behind: enough to redraw every table and plot.
-
-    history : one dict per evaluation (step, loss, val UA/WA, method logs)
-    metrics : test WA/UA/F1/macro F1 in percent
-    y_true, y_pred, probs, embeddings : per test clip
-    """
-    method: str
-    config: dict
-    history: list = field(default_factory=list)
-    metrics: dict = field(default_factory=dict)
-    y_true: np.ndarray | None = None
-    y_pred: np.ndarray | None = None
-    probs: np.ndarray | None = None
-    embeddings: np.ndarray | None = None
-    classes: tuple = ()
-    seconds: float = 0.0
-    state_dict: dict | None = None
-
-    def save(self, path) -> Path:
-        """Write ``path`` (a folder): record.json, arrays.npz, weights.pt (if any)."""
-        from .cache import atomic_write, save_arrays
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        meta = {k: v for k, v in asdict(self).items() if k not in ("y_true", "y_pred", "probs", "embeddings", "state_dict")}
-        atomic_write(path / "record.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1, default=str)))
-        arrays = {k: getattr(self, k) for k in ("y_true", "y_pred", "probs", "embeddings") if getattr(self, k) is not None}
-        save_arrays(path / "arrays.npz", **arrays)
-        if self.state_dict is not None:
-            atomic_write(path / "weights.pt", lambda tmp: torch.save(self.state_dict, tmp))
-        return path
-
-    @classmethod
-    def load(cls, path) -> "RunRecord":
-        from .cache import load_arrays
-        path = Path(path)
-        meta = json.loads((path / "record.json").read_text())
-        meta["classes"] = tuple(meta.get("classes", ()))
-        rec = cls(**meta, **load_arrays(path / "arrays.npz"))
-        if (path / "weights.pt").exists():
-            rec.state_dict = torch.load(path / "weights.pt", weights_only=True, map_location="cpu")
-        return rec
 
 
 @torch.no_grad()

@@ -17,13 +17,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .metrics import confusion
+from .reports import fusion_knob
 
 MAIN_COLOURS = {"Supervised": "0.5", "Semi-supervised": "tab:blue", "Direct cross-modal transfer": "tab:orange",
                 "SSL and CMKT": "tab:green", "Classic (handcrafted features)": "tab:purple"}
 
 
 def _group_of(method: str) -> str:
-    from .results import method_groups
+    from .store import method_groups
     return next((g for g, ms in method_groups().items() if method in ms), "Supervised")
 
 
@@ -171,26 +172,28 @@ def budget_curve(curve):
     return fig
 
 
-def save_comparison_plots(done: dict, out) -> list[Path]:
-    """The comparison's PNGs: metric bars and the embedding grid."""
-    from .results import summarize
-    out = Path(out)
-    paths = []
-    fig = metric_bars(summarize(done))
-    paths.append(out / "metrics.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
-    picks = [m for m in _best_per_group(done)]
-    if picks:
-        fig = embedding_grid([done[m][0] for m in picks])
-        paths.append(out / "embeddings.png")
-        fig.savefig(paths[-1], dpi=120)
+def save_comparison_plots(comparison) -> list[Path]:
+    """The comparison's PNGs, beside its tables: metrics.png (``metric_bars``),
+    embeddings.png (``embedding_grid`` of ``best_per_group``) and, with a
+    budget curve, budget.png. ``comparison`` is ``results.run_comparison``'s
+    result; returns the paths written."""
+    out, done = Path(comparison.out), comparison.records
+    figures = {}
+    if done:
+        figures["metrics.png"] = metric_bars(comparison.table[comparison.table["method"].isin(list(done))])
+        if picks := best_per_group(done):
+            figures["embeddings.png"] = embedding_grid([done[m][0] for m in picks])
+    if comparison.curve is not None and len(comparison.curve):
+        figures["budget.png"] = budget_curve(comparison.curve)
+    for name, fig in figures.items():
+        fig.savefig(out / name, dpi=120)
         plt.close(fig)
-    return paths
+    return [out / name for name in figures]
 
 
-def _best_per_group(done: dict) -> list[str]:
-    """supervised, the best semi-supervised method and the best combined one (by mean UA)."""
+def best_per_group(done: dict) -> list[str]:
+    """The runs worth a picture: supervised, the best semi-supervised method
+    and the best combined one (by mean test UA). ``done``: {method: [RunRecord]}."""
     from .methods import GROUPS
     ua = {m: np.mean([r.metrics["ua"] for r in recs]) for m, recs in done.items()}
     picks = ["supervised"] if "supervised" in done else []
@@ -244,67 +247,6 @@ def clips_side_by_side(waves, titles, sr: int = 16000, features=None):
     axes[1, 0].set_ylabel("mel band")
     fig.tight_layout()
     return fig
-
-
-# measured column -> (label, asked cue in VOICE_CUES or None, how measured and asked are compared)
-_CUE_COLUMNS = {"f0_mean_hz": ("F0 (x neutral)", "f0", "ratio"),
-                "loudness_mean": ("loudness (dB re neutral)", "level_db", "diff"),
-                "syllable_rate": ("syllables per s", "rate", "abs"),
-                "spectral_slope": ("slope (dB/oct re neutral)", "tilt", "diff")}
-# the same for openSMILE's eGeMAPSv02 functionals (sertools.prosody.feature_table(kind="egemaps"))
-EGEMAPS_CUE_COLUMNS = {
-    "F0semitoneFrom27.5Hz_sma3nz_amean": ("F0 (st re neutral)", "f0", "st"),
-    "F0semitoneFrom27.5Hz_sma3nz_pctlrange0-2": ("F0 range (x neutral)", "range_st", "ratio"),
-    "loudness_sma3_amean": ("loudness (x neutral)", "level_db", "sone"),
-    "VoicedSegmentsPerSec": ("voiced segments per s", "rate", "abs"),
-    "slopeV0-500_sma3nz_amean": ("slope 0-500 Hz (dB/kHz re neutral)", "tilt", "khz"),
-    "jitterLocal_sma3nz_amean": ("jitter (%)", "jitter", "pct"),
-    "shimmerLocaldB_sma3nz_amean": ("shimmer (dB)", None, "abs"),
-    "HNRdBACF_sma3nz_amean": ("HNR (dB re neutral)", None, "diff"),
-}
-
-
-def cue_table(features, emotions, speakers, intensity: float = 1.0, columns=None):
-    """Measured cues per emotion beside the values the synthesizer was asked for.
-
-    features : ``sertools.prosody.feature_table`` of some clips (``kind``
-    prosody or egemaps); emotions, speakers : each clip's voice emotion and
-    speaker; intensity : the clips' mean intensity, at which the asked values
-    are taken (``sertools.synth.voice.cues_for``); columns : which measured
-    columns to show (``_CUE_COLUMNS`` for the kit's prosody,
-    ``EGEMAPS_CUE_COLUMNS`` for eGeMAPS; default: whichever fits).
-
-    Every cue is compared to the same speaker's neutral clips (so sex,
-    microphone gain and vocal tract cancel out): "ratio" divides, "diff"
-    subtracts, "st" subtracts semitones (asked: 12 log2 of the F0 factor),
-    "sone" divides loudness (asked: 2^(dB/10), loudness doubles every
-    10 dB), "khz" subtracts a slope in dB/Hz and shows it in dB/kHz (asked:
-    the tilt's difference in dB/octave: compare directions, not sizes);
-    "abs" and "pct" (x 100) show the value as is. Cues the
-    simulation does not set directly (shimmer, HNR) have no asked value.
-    """
-    import pandas as pd
-    from .synth.voice import cues_for
-    if columns is None:
-        columns = _CUE_COLUMNS if set(_CUE_COLUMNS) <= set(features.columns) else EGEMAPS_CUE_COLUMNS
-    cols = list(columns)
-    d = features[cols].reset_index(drop=True).assign(speaker=np.asarray(speakers), emotion=np.asarray(emotions))
-    neutral = d[d.emotion == "neutral"].groupby("speaker")[cols].mean()
-    d = d[d.speaker.isin(neutral.index)]  # speakers without neutral clips have no reference
-    ref = neutral.loc[d.speaker].set_index(d.index)
-    names = [e for e in ("neutral", "happy", "sad", "angry") if e in set(d.emotion)]
-    asked = pd.DataFrame({e: cues_for(e, intensity) for e in names}).T
-    measure = {"ratio": lambda c: d[c] / ref[c], "sone": lambda c: d[c] / ref[c], "diff": lambda c: d[c] - ref[c],
-               "khz": lambda c: 1000 * (d[c] - ref[c]),
-               "st": lambda c: d[c] - ref[c], "abs": lambda c: d[c], "pct": lambda c: 100 * d[c]}
-    ask = {"ratio": lambda a: a / a["neutral"], "diff": lambda a: a - a["neutral"], "khz": lambda a: a - a["neutral"],
-           "st": lambda a: 12 * np.log2(a / a["neutral"]), "sone": lambda a: 2 ** ((a - a["neutral"]) / 10),
-           "abs": lambda a: a, "pct": lambda a: a}
-    out = {}
-    for col, (label, cue, how) in columns.items():
-        out[(label, "measured")] = measure[how](col).groupby(d.emotion).mean().loc[names]
-        out[(label, "asked")] = ask[how](asked[cue]).loc[names] if cue else pd.Series(np.nan, index=names)
-    return pd.DataFrame(out).round(2) + 0.0  # + 0.0 turns -0.00 into 0.00
 
 
 def cue_bars(table, per_row: int = 4):
@@ -433,12 +375,6 @@ def augment_before_after(batch, augs: dict, n: int = 3, seed: int = 0):
 
 # --- lessons 03-06 (semi-supervised methods) ---
 
-def _late(rec, key: str) -> float:
-    """Mean of a history entry over the second half of training (NaN if never logged)."""
-    rows = rec.history[len(rec.history) // 2:] or rec.history
-    v = np.array([h.get(key, np.nan) for h in rows], float)
-    return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
-
 
 def ssl_curves(rec, baseline=None):
     """One semi-supervised run over training, in three panels.
@@ -474,63 +410,6 @@ def ssl_curves(rec, baseline=None):
     return fig
 
 
-def ssl_table(baseline, *records):
-    """Test F1 / WA / UA (%) of the baseline and the runs on the same split and
-    seed, the UA difference, and each run's mask rate and target accuracy on
-    the unlabeled clips over the second half of training (%)."""
-    import pandas as pd
-    rows = []
-    for r in (baseline, *records):
-        rows.append({"method": r.method, **{k.upper(): r.metrics[k] for k in ("f1", "wa", "ua")},
-                     "macro F1": r.metrics["macro_f1"], "ΔUA": r.metrics["ua"] - baseline.metrics["ua"],
-                     "mask rate": 100 * _late(r, "mask_rate"), "target acc. (B)": 100 * _late(r, "pl_acc"),
-                     "seconds": r.seconds})
-    return pd.DataFrame(rows).set_index("method").round(1)
-
-
-def one_seed_verdict(rec, ref) -> str:
-    """The one phrase every single-run diagnosis uses: the two runs' UA on one
-    seed, and that one seed cannot decide (``results.compare``'s paired test
-    over seeds can)."""
-    d = rec.metrics["ua"] - ref.metrics["ua"]
-    word = "scores above" if d > 0 else "scores below" if d < 0 else "ties with"
-    return (f"**{rec.method} {word} {ref.method} on this seed**: UA {rec.metrics['ua']:.1f} vs "
-            f"{ref.metrics['ua']:.1f} % ({d:+.1f} points). One seed cannot tell a real difference from the "
-            f"seed's luck: `sertools compare --methods {ref.method},{rec.method} --seeds 5` gives the paired test.")
-
-
-def ssl_diagnosis(baseline, rec):
-    """Whether ``rec`` scores above ``baseline`` (same split and seed), and the
-    run's own numbers that say why (second half of training), as Markdown."""
-    from IPython.display import Markdown
-    m, b = rec.metrics, baseline.metrics
-    d_ua = m["ua"] - b["ua"]
-    mask, acc_b, acc_a = _late(rec, "mask_rate"), _late(rec, "pl_acc"), _late(rec, "val_wa") / 100
-    n, C = rec.config.get("n_labeled"), len(rec.classes)
-    scores = f"UA {m['ua']:.1f} vs {b['ua']:.1f} % ({d_ua:+.1f} points), F1 {m['f1']:.1f} vs {b['f1']:.1f} %"
-    if mask < 0.05:
-        head = (f"**{rec.method} is, in effect, the supervised baseline here**: {scores}. Almost no unlabeled "
-                "clip entered the loss, so the difference comes from other random draws (augmentation, dropout, "
-                "batch order), not from the unlabeled clips.")
-    else:
-        head = one_seed_verdict(rec, baseline) + f" (F1 {m['f1']:.1f} vs {b['f1']:.1f} %)"
-    lines = [head, "", f"- Unlabeled clips in the loss (mask rate): {mask:.0%}"
-             + (" (the threshold was almost never reached)." if mask < 0.05 else ".")]
-    if np.isfinite(acc_b):
-        fact = (f"- Their targets were right {acc_b:.0%} of the time (chance {1 / C:.0%}), while the same model was "
-                f"right on {acc_a:.0%} of domain A's validation clips.")
-        if acc_b < acc_a - 0.05:
-            fact += " The gap points to the domain shift: the unlabeled clips come from other speakers and a noisier channel (domain B)."
-        if acc_b < 0.5:
-            fact += f" About {1 - acc_b:.0%} of the targets were wrong, and the model is trained towards them as if true (confirmation bias)."
-        lines.append(fact)
-    if n is not None:
-        first = rec.history[0]["val_ua"] if rec.history else float("nan")
-        lines.append(f"- Label budget: {n} labeled clips per class ({n * C} in all); at the first evaluation "
-                     f"the model that makes the targets had {first:.0f} % validation UA.")
-    return Markdown("\n".join(lines))
-
-
 # --- lessons 07-08 (cross-modal transfer, combined method) ---
 
 def teacher_curve(teacher: dict, n_classes: int):
@@ -547,16 +426,15 @@ def teacher_curve(teacher: dict, n_classes: int):
     return fig
 
 
-def face_prediction_grid(model, images, labels, classes, n: int = 8, seed: int = 0):
+def face_prediction_grid(images, pred, labels, classes, n: int = 8, seed: int = 0):
     """Faces the teacher gets right (top row, green) and wrong (bottom row,
     red), each titled with the predicted class and the true one.
 
     images : uint8 (N, H, W, 3), e.g. the held-out identities of
-        ``synth.corpus.face_image_set``; labels : (N,) class indices.
+        ``synth.corpus.face_image_set``; pred, labels : (N,) predicted and
+        true class indices (``teacher.predict_logits(model, images).argmax(1)``).
     """
-    from .teacher import predict_logits
-    labels = np.asarray(labels)
-    pred = predict_logits(model, images).argmax(1).numpy()
+    labels, pred = np.asarray(labels), np.asarray(pred)
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(2, n, figsize=(1.2 * n, 3.2), squeeze=False)
     for r, (idx, colour) in enumerate(((np.flatnonzero(pred == labels), "tab:green"),
@@ -620,32 +498,6 @@ def agreement_matrix(y_rows, y_cols, classes, row_name: str, col_name: str, titl
     return ax.figure
 
 
-def aggregation_accuracy(model, clips, split: str = "unlabeled"):
-    """The face teacher's accuracy (%) on one split's videos: single frames, and
-    clips under each aggregation rule (``teacher.aggregate``), scored against the
-    face's true emotion (``face_label``, built-in corpus only) and against the
-    voice label (``label``, what the speech model must predict).
-
-    Returns a DataFrame, one row per rule ("single frame", then the rules).
-    """
-    import pandas as pd
-    import torch
-    from .teacher import AGGREGATES, aggregate, predict_logits
-    idx = [i for i in clips.indices(split) if clips.frames is not None and clips.frames[i] is not None
-           and len(clips.frames[i])]
-    t = clips.table.iloc[idx]
-    targets = {"face's true emotion": t["face_label"].to_numpy()} if "face_label" in t else {}
-    targets["voice label"] = t["label"].to_numpy()
-    logits = torch.split(predict_logits(model, np.concatenate([clips.frames[i] for i in idx])),
-                         [len(clips.frames[i]) for i in idx])
-    frame_hits = lambda y: np.concatenate([l.argmax(1).numpy() == c for l, c in zip(logits, y)])  # noqa: E731
-    rows = [{"rule": "single frame", **{k: 100 * frame_hits(y).mean() for k, y in targets.items()}}]
-    for how in AGGREGATES:
-        pred = np.array([int(aggregate(l, how).argmax()) for l in logits])
-        rows.append({"rule": how, **{k: 100 * np.mean(pred == y) for k, y in targets.items()}})
-    return pd.DataFrame(rows).set_index("rule")
-
-
 def aggregation_bars(df, n_classes: int):
     """Bars of ``aggregation_accuracy``: one group per target, one bar per rule."""
     fig, ax = plt.subplots(figsize=(2.2 + 3.2 * len(df.columns), 3.2))
@@ -660,34 +512,6 @@ def aggregation_bars(df, n_classes: int):
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
-
-
-def transfer_diagnosis(baseline, dcmkt, finetune=None, agreement: float | None = None):
-    """Markdown: whether DCMKT (and DCMKT + fine-tuning) beat the supervised
-    baseline here, and the run's own numbers that say why (the teacher labels'
-    accuracy against the voice, the corpus's face-voice agreement setting)."""
-    from IPython.display import Markdown
-    verdict = one_seed_verdict
-    acc, C = _late(dcmkt, "pl_acc"), len(dcmkt.classes)
-    lines = [verdict(dcmkt, baseline), "",
-             f"- The teacher's clip labels matched the voice label on {acc:.0%} of the unlabeled clips "
-             f"(chance {1 / C:.0%}); the student learns these labels and no others."]
-    if agreement is not None:
-        lines.append(f"- The corpus lets the face show the voice's emotion with probability {agreement:.0%} "
-                     "(`face_voice_agreement`): even a perfect face teacher would give wrong speech labels on the rest.")
-    lines.append("- The student never hears a labeled clip of domain A, where it is tested: "
-                 "it learned on domain B's speakers and channel only.")
-    if finetune is not None:
-        lines += ["", verdict(finetune, baseline), "", verdict(finetune, dcmkt)]
-    return Markdown("\n".join(lines))
-
-
-def _fusion_knob(rec) -> str:
-    """The fusion knob of a run, for titles: alpha and tau, or epsilon."""
-    c = rec.config
-    if "method.alpha" in c:
-        return f"alpha={c['method.alpha']}, tau={c['method.tau']}"
-    return f"epsilon={c['method.epsilon']}" if "method.epsilon" in c else ""
 
 
 def pseudo_label_quality(records):
@@ -710,37 +534,11 @@ def pseudo_label_quality(records):
         ax.axhline(1 / len(r.classes), color="0.6", ls=":", label="chance")
         if not np.isfinite(col("pl_acc")).any():
             ax.text(0.5, 0.5, "no clip kept:\nno fused label to score", transform=ax.transAxes, ha="center", fontsize=8)
-        ax.set(ylim=(-0.03, 1.03), xlabel="step", title=f"{r.method} ({_fusion_knob(r)})")
+        ax.set(ylim=(-0.03, 1.03), xlabel="step", title=f"{r.method} ({fusion_knob(r)})")
     axes[0][0].set_ylabel("accuracy / share of unlabeled clips")
     axes[0][-1].legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
-
-
-def fusion_diagnosis(baseline, *records):
-    """Markdown: for each fusion run, whether it beats the supervised baseline
-    and its pseudo-label numbers over the second half of training (fused,
-    speech-only, face-only accuracy and the share of clips kept)."""
-    from IPython.display import Markdown
-    lines = []
-    for r in records:
-        fused, sp, fa, kept = (_late(r, k) for k in ("pl_acc", "pl_acc_speech", "pl_acc_face", "mask_rate"))
-        lines += [f"({_fusion_knob(r)}) " + one_seed_verdict(r, baseline), "",
-                  f"- Second half of training: {kept:.0%} of the unlabeled clips kept; labels right on "
-                  + (f"{fused:.0%} of the kept clips (fused), " if np.isfinite(fused) else "")
-                  + f"{sp:.0%} of all clips for the speech model alone, {fa:.0%} for the face alone."]
-        if kept < 0.05:
-            lines.append("- (Almost) no clip passed the rule: the unlabeled term did next to nothing, so this run "
-                         "is close to the baseline with other random draws.")
-        if np.isfinite(fused):
-            lines.append("- The fused labels were " + ("better than either view alone" if fused > max(sp, fa) else
-                                                       "not better than the better single view") + " on the clips kept.")
-        va = _late(r, "val_wa") / 100
-        if sp < va - 0.05:
-            lines.append(f"- The speech model was right on {va:.0%} of domain A's validation clips but its labels on "
-                         f"the unlabeled clips only {sp:.0%} of the time: the domain shift to B.")
-        lines.append("")
-    return Markdown("\n".join(lines))
 
 
 def agreement_sweep(runs: dict, n_classes: int):
@@ -757,7 +555,7 @@ def agreement_sweep(runs: dict, n_classes: int):
         ua = [next((r.metrics["ua"] for r in runs[a] if r.method == m), np.nan) for a in rates]
         ax[0].plot(rates, ua, marker="o", label=m, ls="--" if m == "supervised" else "-",
                    color="0.4" if m == "supervised" else None)
-    face = [[v for v in (_late(r, "pl_acc_face") for r in runs[a]) if np.isfinite(v)] for a in rates]
+    face = [[v for v in (r.late_mean("pl_acc_face") for r in runs[a]) if np.isfinite(v)] for a in rates]
     face = [np.mean(v) if v else np.nan for v in face]
     ax[1].plot(rates, 100 * np.array(face), marker="^", color="tab:orange", label="teacher's label = voice label")
     ax[1].plot([0, 1], [0, 100], color="0.6", ls=":", label="the agreement rate")
@@ -793,57 +591,6 @@ def sweep_plot(df):
         a.legend(fontsize=7)
     fig.tight_layout()
     return fig
-
-
-def _pair(df, a: str, b: str) -> dict | None:
-    """The paired test of method ``a`` against ``b`` from results.csv's per-seed UA."""
-    from .stats import paired_test
-    seeds = {}
-    for m in (a, b):
-        cell = df.set_index("method").at[m, "ua_per_seed"] if m in set(df["method"]) else ""
-        seeds[m] = dict(pair.split(":") for pair in str(cell).split(";") if ":" in pair)
-    common = sorted(set(seeds[a]) & set(seeds[b]), key=int)
-    if not common:
-        return None
-    return paired_test([float(seeds[a][s]) for s in common], [float(seeds[b][s]) for s in common]) | {"n": len(common)}
-
-
-def paper_claims(df):
-    """Markdown: the paper's three qualitative findings checked against a
-    ``results.compare`` table by paired t-tests over the same seeds
-    (``sertools.stats``): direct transfer alone is below the baseline; SSL
-    alone (FixMatch) is not above it; the best fusion beats every other
-    method. A claim "holds" only when the test says so; a difference within
-    noise is said to be within noise."""
-    from IPython.display import Markdown
-    ua = df.set_index("method")["ua"]
-
-    def said(t, want: str):
-        if t is None:
-            return "cannot be checked (no common seeds)"
-        res = (f"(paired difference {t['diff']:+.1f} UA points [{t['diff'] - t['diff_ci']:+.1f}, "
-               f"{t['diff'] + t['diff_ci']:+.1f}] over {t['n']} seeds, p = {t['p']:.3f}: {t['verdict']})")
-        if t["verdict"] == "n/a":
-            return f"cannot be tested with one seed {res}"
-        return ("holds here " if t["verdict"] == want else "does **not** hold here ") + res
-    lines = []
-    if {"supervised", "dcmkt"} <= set(ua.index):
-        lines.append(f"- Direct transfer alone is weaker than the baseline: {said(_pair(df, 'dcmkt', 'supervised'), 'worse')} "
-                     f"(dcmkt {ua['dcmkt']:.1f} vs supervised {ua['supervised']:.1f} % UA).")
-    if {"supervised", "fixmatch"} <= set(ua.index):
-        t = _pair(df, "fixmatch", "supervised")
-        ok = t is not None and t["verdict"] in ("within noise", "worse")
-        lines.append("- FixMatch alone does not improve on the baseline with few labels: "
-                     + said(t, t["verdict"] if ok else "no") + f" (fixmatch {ua['fixmatch']:.1f} vs {ua['supervised']:.1f} %).")
-    fus = [m for m in ("fusion_consistent", "fusion_weighted") if m in ua.index]
-    rest = ua.drop(fus + [m for m in ua.index if "all labels" in m], errors="ignore")
-    if fus and len(rest):
-        best, other = ua[fus].idxmax(), rest.idxmax()
-        lines.append(f"- Fusing the two views gives the best result: {said(_pair(df, best, other), 'better')} "
-                     f"(best fusion {best} {ua[best]:.1f} %, best other {other} {ua[other]:.1f} %).")
-    lines.append("\n(Paired t-tests over the seeds both methods share, p < 0.05; a seed fixes the labeled clips, "
-                 "the labeled batches and the initial weights for every method.)")
-    return Markdown("\n".join(lines))
 
 
 # --- lessons 09-11 (comparison, classic methods, own corpus) ---

@@ -3,7 +3,7 @@
 ``explorer(fn, controls)`` is the one building block: a column of controls,
 a Run button and an output area; pressing Run calls ``fn(**values)`` and
 shows what it draws or returns. Runs already stored come back at once
-(``sertools.results.RunStore``), so revisiting a setting is instant.
+(``sertools.store.RunStore``), so revisiting a setting is instant.
 """
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def method_explorer(method: str, knobs: dict, preset: str | None = None, baselin
     progress : show tqdm bars (corpus, features, training steps) while a new run trains
     """
     import pandas as pd
-    from .results import RunStore
+    from .store import RunStore
     from .viz import training_curves
     store = store or RunStore()
     preset = preset or default_preset()
@@ -172,15 +172,16 @@ def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85,
     value regenerates the corpus, its features and the teacher's clip
     distributions (a minute or more; the face teacher itself is reused).
     Shows the pseudo-label quality (``viz.pseudo_label_quality``), the
-    diagnosis (``viz.fusion_diagnosis``) and a table. Runs already in the
+    diagnosis (``reports.fusion_diagnosis``) and a table. Runs already in the
     ``RunStore`` come back at once (its key ignores knobs a method does not use).
     ``progress`` shows tqdm bars while new runs train.
     """
     import pandas as pd
     from .config import get_config
     from .methods import METHODS
-    from .results import RunStore
-    from .viz import fusion_diagnosis, pseudo_label_quality
+    from .reports import fusion_diagnosis
+    from .store import RunStore
+    from .viz import pseudo_label_quality
     store = store or RunStore()
     preset = preset or default_preset()
     ccfg, tcfg = get_config(preset)
@@ -226,8 +227,9 @@ def compare_explorer(methods=("supervised", "fixmatch", "fusion_consistent"), se
     from IPython.display import Markdown
     from tqdm.auto import tqdm
     from .config import class_names, get_config
-    from .results import RunStore, all_methods, summarize, table_markdown
-    from .viz import _best_per_group, embedding_grid, metric_bars
+    from .results import summarize, table_markdown
+    from .store import RunStore, all_methods
+    from .viz import best_per_group, embedding_grid, metric_bars
     preset = preset or default_preset()
     store = RunStore(out)
     ccfg, tcfg = get_config(preset)
@@ -251,7 +253,7 @@ def compare_explorer(methods=("supervised", "fixmatch", "fusion_consistent"), se
         df = summarize(done)
         display(Markdown(table_markdown(df, f"{seeds} seed(s); " + ", ".join(f"{k}={v}" for k, v in knobs.items()))))
         metric_bars(df)
-        embedding_grid([done[m][0] for m in (_best_per_group(done) or list(done)[:3])], how)
+        embedding_grid([done[m][0] for m in (best_per_group(done) or list(done)[:3])], how)
 
     return explorer(go, {
         "methods": W.SelectMultiple(options=all_methods(), value=tuple(methods), rows=8, description="methods"),

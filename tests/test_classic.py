@@ -117,10 +117,10 @@ def test_egemaps_of_a_generated_clip_are_88_finite_values(clips):
 @needs_opensmile
 def test_egemaps_cues_follow_the_simulation(clips):
     """openSMILE hears what the synthesizer was asked for: angry is louder than sad."""
-    from sertools import viz
+    from sertools import reports
     t = clips.table[clips.table.split == "train"]
     feats = feature_table([clips.waves[i] for i in t.index], clips.sr, progress=False, kind="egemaps")
-    cues = viz.cue_table(feats, [clips.classes[i] for i in t.label], t.speaker, t.intensity.mean())
+    cues = reports.cue_table(feats, [clips.classes[i] for i in t.label], t.speaker, t.intensity.mean())
     loud = cues[("loudness (x neutral)", "measured")]
     assert loud["angry"] > 1.0 > loud["sad"]
     assert cues[("F0 (st re neutral)", "measured")]["angry"] > 0

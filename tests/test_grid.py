@@ -17,7 +17,7 @@ from sertools.store import RunStore
 from sertools.train import RunRecord, TrainingError
 
 # a deep and a classic method, two seeds (and the all-label ceiling): enough to compare tables, cheap for CI
-GRID = dict(methods=["supervised", "svm"], seeds=2, preset="quick", plots=False, progress=False)
+GRID = dict(methods=["supervised", "svm"], seeds=2, preset="quick", progress=False)
 SAME = ["method", "f1", "wa", "ua", "ua_per_seed", "ua_diff", "p_value", "verdict", "seeds"]
 
 
@@ -109,7 +109,7 @@ def test_a_nan_run_becomes_a_failed_row_and_the_grid_goes_on(tmp_path, monkeypat
         return real(method, **kw)
 
     monkeypatch.setattr(store_mod, "run_any", nan_for_fixmatch)
-    df = compare(["supervised", "fixmatch"], seeds=2, preset="quick", out=tmp_path, plots=False,
+    df = compare(["supervised", "fixmatch"], seeds=2, preset="quick", out=tmp_path,
                  progress=False, ceiling=False).set_index("method")
     assert df.loc["fixmatch", "failed"] == 1 and df.loc["fixmatch", "seeds"] == 1
     assert df.loc["supervised", "seeds"] == 2
@@ -146,9 +146,10 @@ def test_bad_jobs_value_is_refused(tmp_path):
 
 
 def test_sweep_over_the_agreement_rate_writes_its_table_and_figure(tmp_path):
-    from sertools.results import sweep
-    df = sweep([0.5, 1.0], ["supervised", "fusion_consistent"], seeds=1, preset="quick", out=tmp_path,
-               progress=False)
+    from sertools import cli
+    assert cli.main(["sweep", "--agreements", "0.5,1.0", "--methods", "supervised,fusion_consistent", "--seeds", "1",
+                     "--preset", "quick", "--out", str(tmp_path), "--quiet"]) == 0
+    df = pd.read_csv(tmp_path / "sweep.csv")
     assert sorted(set(df["agreement"])) == [0.5, 1.0] and set(df["method"]) == {"supervised", "fusion_consistent"}
     assert df["ua"].between(0, 100).all() and (df["seeds"] == 1).all()
     face = df[df["method"] == "fusion_consistent"].set_index("agreement")["face_label_acc"]

@@ -3,7 +3,10 @@ or earlier ones, as listed in docs/design.md ("## Stages"), function-level
 imports included; the methods import nothing from the rest of the kit."""
 import ast
 import re
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,3 +68,43 @@ def test_the_check_sees_an_upstream_import():
     node = ast.parse("from .train import fit").body[0]
     (t,) = imported("sertools.config", False, node, mods)
     assert t == "sertools.train" and st[t] > st["sertools.config"]
+
+
+def test_no_import_cycle():
+    """No two sertools modules import each other, directly or through others
+    (function-level imports count: they still tie the two modules together)."""
+    mods = modules()
+    graph = {m: set() for m in mods}
+    for mod, (path, is_init) in mods.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                graph[mod] |= {t for t in imported(mod, is_init, node, mods) if t != mod and t in mods}
+    # a package's __init__ re-exporting its own submodules is not a cycle of the design
+    graph = {m: {t for t in ts if not t.startswith(m + ".")} for m, ts in graph.items()}
+    cycles, state = [], {}
+
+    def visit(m, path):
+        state[m] = "open"
+        for t in sorted(graph[m]):
+            if state.get(t) == "open":
+                cycles.append(" -> ".join(path[path.index(t):] + [t]))
+            elif t not in state:
+                visit(t, path + [t])
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    assert cycles == []
+
+
+def test_the_cycle_check_finds_a_cycle(tmp_path, monkeypatch):
+    """The check above can fail: two modules that import each other are found."""
+    pkg = tmp_path / "sertools"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("def f():\n    from .b import g\n")
+    (pkg / "b.py").write_text("from .a import f\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    with pytest.raises(AssertionError):
+        test_no_import_cycle()

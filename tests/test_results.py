@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from sertools import store as store_mod
-from sertools.results import COLUMNS, RunStore, compare, table_markdown
+from sertools.results import COLUMNS, compare, run_comparison, table_markdown
+from sertools.store import RunStore
+from sertools.viz import save_comparison_plots
 
 
 def test_store_reuses_an_identical_run(tmp_path, monkeypatch):
@@ -51,7 +53,7 @@ def test_compare_keeps_finished_runs_when_one_fails(tmp_path, monkeypatch):
         return real(method, **kw)
 
     monkeypatch.setattr(store_mod, "run_any", flaky)
-    df = compare(["svm", "gmm"], seeds=1, preset="quick", out=tmp_path, plots=False, progress=False)
+    df = compare(["svm", "gmm"], seeds=1, preset="quick", out=tmp_path, progress=False)
     assert list(df["method"]) == ["svm", "gmm"]                     # the failed method keeps a row
     assert df.set_index("method").loc["gmm", "failed"] == 1 and df.set_index("method").loc["gmm", "seeds"] == 0
     assert "gmm (seed 0): RuntimeError: boom" in (tmp_path / "failures.txt").read_text()
@@ -60,7 +62,7 @@ def test_compare_keeps_finished_runs_when_one_fails(tmp_path, monkeypatch):
 
 
 def test_results_csv_has_every_method_and_the_documented_columns(tmp_path):
-    compare(["gmm", "svm"], seeds=2, preset="quick", out=tmp_path, plots=True, progress=False)
+    save_comparison_plots(run_comparison(["gmm", "svm"], seeds=2, preset="quick", out=tmp_path, progress=False))
     df = pd.read_csv(tmp_path / "results.csv")
     assert list(df.columns[: len(COLUMNS)]) == COLUMNS
     assert sorted(df["method"]) == ["gmm", "svm"]

@@ -72,7 +72,7 @@ def test_summarize_pairs_by_seed_and_reports_gap_and_ceiling():
 
 def test_paper_claims_use_the_paired_test():
     from sertools.results import summarize
-    from sertools.viz import paper_claims
+    from sertools.reports import paper_claims
     done = {"supervised": [_rec("supervised", s, 50.0 + 3 * s) for s in range(5)],
             "dcmkt": [_rec("dcmkt", s, 40.0 + 3 * s + (s % 2)) for s in range(5)],              # clearly worse
             "fixmatch": [_rec("fixmatch", s, 50.5 + 3 * s + (-1) ** s) for s in range(5)],      # within noise

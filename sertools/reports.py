@@ -1,0 +1,245 @@
+"""What the lessons say about runs: tables, verdicts and the paper's claims, as text.
+
+Figures live in ``sertools.viz`` and the comparison's own table in
+``sertools.results``; this module turns run records and results tables into
+the sentences and small tables a lesson shows:
+
+- ``ssl_table``, ``ssl_diagnosis`` (lessons 03-06), ``transfer_diagnosis``
+  (07), ``fusion_diagnosis`` (08): one run against the supervised baseline
+  on the same seed, with the run's own numbers that say why;
+- ``one_seed_verdict``: the one phrase all of them use, which says that one
+  seed cannot decide (``results.compare``'s paired test over seeds can);
+- ``paper_claims`` (08, 09): the paper's three findings checked against a
+  comparison table by paired tests (``sertools.stats``);
+- ``cue_table`` (00, 10): the cues measured in clips beside the values the
+  simulation was asked for.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .stats import paired_test
+
+# measured column -> (label, asked cue in VOICE_CUES or None, how measured and asked are compared)
+_CUE_COLUMNS = {"f0_mean_hz": ("F0 (x neutral)", "f0", "ratio"),
+                "loudness_mean": ("loudness (dB re neutral)", "level_db", "diff"),
+                "syllable_rate": ("syllables per s", "rate", "abs"),
+                "spectral_slope": ("slope (dB/oct re neutral)", "tilt", "diff")}
+
+
+# the same for openSMILE's eGeMAPSv02 functionals (sertools.prosody.feature_table(kind="egemaps"))
+EGEMAPS_CUE_COLUMNS = {
+    "F0semitoneFrom27.5Hz_sma3nz_amean": ("F0 (st re neutral)", "f0", "st"),
+    "F0semitoneFrom27.5Hz_sma3nz_pctlrange0-2": ("F0 range (x neutral)", "range_st", "ratio"),
+    "loudness_sma3_amean": ("loudness (x neutral)", "level_db", "sone"),
+    "VoicedSegmentsPerSec": ("voiced segments per s", "rate", "abs"),
+    "slopeV0-500_sma3nz_amean": ("slope 0-500 Hz (dB/kHz re neutral)", "tilt", "khz"),
+    "jitterLocal_sma3nz_amean": ("jitter (%)", "jitter", "pct"),
+    "shimmerLocaldB_sma3nz_amean": ("shimmer (dB)", None, "abs"),
+    "HNRdBACF_sma3nz_amean": ("HNR (dB re neutral)", None, "diff"),
+}
+
+
+def cue_table(features, emotions, speakers, intensity: float = 1.0, columns=None):
+    """Measured cues per emotion beside the values the synthesizer was asked for.
+
+    features : ``sertools.prosody.feature_table`` of some clips (``kind``
+    prosody or egemaps); emotions, speakers : each clip's voice emotion and
+    speaker; intensity : the clips' mean intensity, at which the asked values
+    are taken (``sertools.synth.voice.cues_for``); columns : which measured
+    columns to show (``_CUE_COLUMNS`` for the kit's prosody,
+    ``EGEMAPS_CUE_COLUMNS`` for eGeMAPS; default: whichever fits).
+
+    Every cue is compared to the same speaker's neutral clips (so sex,
+    microphone gain and vocal tract cancel out): "ratio" divides, "diff"
+    subtracts, "st" subtracts semitones (asked: 12 log2 of the F0 factor),
+    "sone" divides loudness (asked: 2^(dB/10), loudness doubles every
+    10 dB), "khz" subtracts a slope in dB/Hz and shows it in dB/kHz (asked:
+    the tilt's difference in dB/octave: compare directions, not sizes);
+    "abs" and "pct" (x 100) show the value as is. Cues the
+    simulation does not set directly (shimmer, HNR) have no asked value.
+    """
+    from .synth.voice import cues_for
+    if columns is None:
+        columns = _CUE_COLUMNS if set(_CUE_COLUMNS) <= set(features.columns) else EGEMAPS_CUE_COLUMNS
+    cols = list(columns)
+    d = features[cols].reset_index(drop=True).assign(speaker=np.asarray(speakers), emotion=np.asarray(emotions))
+    neutral = d[d.emotion == "neutral"].groupby("speaker")[cols].mean()
+    d = d[d.speaker.isin(neutral.index)]  # speakers without neutral clips have no reference
+    ref = neutral.loc[d.speaker].set_index(d.index)
+    names = [e for e in ("neutral", "happy", "sad", "angry") if e in set(d.emotion)]
+    asked = pd.DataFrame({e: cues_for(e, intensity) for e in names}).T
+    measure = {"ratio": lambda c: d[c] / ref[c], "sone": lambda c: d[c] / ref[c], "diff": lambda c: d[c] - ref[c],
+               "khz": lambda c: 1000 * (d[c] - ref[c]),
+               "st": lambda c: d[c] - ref[c], "abs": lambda c: d[c], "pct": lambda c: 100 * d[c]}
+    ask = {"ratio": lambda a: a / a["neutral"], "diff": lambda a: a - a["neutral"], "khz": lambda a: a - a["neutral"],
+           "st": lambda a: 12 * np.log2(a / a["neutral"]), "sone": lambda a: 2 ** ((a - a["neutral"]) / 10),
+           "abs": lambda a: a, "pct": lambda a: a}
+    out = {}
+    for col, (label, cue, how) in columns.items():
+        out[(label, "measured")] = measure[how](col).groupby(d.emotion).mean().loc[names]
+        out[(label, "asked")] = ask[how](asked[cue]).loc[names] if cue else pd.Series(np.nan, index=names)
+    return pd.DataFrame(out).round(2) + 0.0  # + 0.0 turns -0.00 into 0.00
+
+
+
+
+def ssl_table(baseline, *records):
+    """Test F1 / WA / UA (%) of the baseline and the runs on the same split and
+    seed, the UA difference, and each run's mask rate and target accuracy on
+    the unlabeled clips over the second half of training (%)."""
+    rows = []
+    for r in (baseline, *records):
+        rows.append({"method": r.method, **{k.upper(): r.metrics[k] for k in ("f1", "wa", "ua")},
+                     "macro F1": r.metrics["macro_f1"], "ΔUA": r.metrics["ua"] - baseline.metrics["ua"],
+                     "mask rate": 100 * r.late_mean("mask_rate"), "target acc. (B)": 100 * r.late_mean("pl_acc"),
+                     "seconds": r.seconds})
+    return pd.DataFrame(rows).set_index("method").round(1)
+
+
+def one_seed_verdict(rec, ref) -> str:
+    """The one phrase every single-run diagnosis uses: the two runs' UA on one
+    seed, and that one seed cannot decide (``results.compare``'s paired test
+    over seeds can)."""
+    d = rec.metrics["ua"] - ref.metrics["ua"]
+    word = "scores above" if d > 0 else "scores below" if d < 0 else "ties with"
+    return (f"**{rec.method} {word} {ref.method} on this seed**: UA {rec.metrics['ua']:.1f} vs "
+            f"{ref.metrics['ua']:.1f} % ({d:+.1f} points). One seed cannot tell a real difference from the "
+            f"seed's luck: `sertools compare --methods {ref.method},{rec.method} --seeds 5` gives the paired test.")
+
+
+def ssl_diagnosis(baseline, rec):
+    """Whether ``rec`` scores above ``baseline`` (same split and seed), and the
+    run's own numbers that say why (second half of training), as Markdown."""
+    from IPython.display import Markdown
+    m, b = rec.metrics, baseline.metrics
+    d_ua = m["ua"] - b["ua"]
+    mask, acc_b, acc_a = rec.late_mean("mask_rate"), rec.late_mean("pl_acc"), rec.late_mean("val_wa") / 100
+    n, C = rec.config.get("n_labeled"), len(rec.classes)
+    scores = f"UA {m['ua']:.1f} vs {b['ua']:.1f} % ({d_ua:+.1f} points), F1 {m['f1']:.1f} vs {b['f1']:.1f} %"
+    if mask < 0.05:
+        head = (f"**{rec.method} is, in effect, the supervised baseline here**: {scores}. Almost no unlabeled "
+                "clip entered the loss, so the difference comes from other random draws (augmentation, dropout, "
+                "batch order), not from the unlabeled clips.")
+    else:
+        head = one_seed_verdict(rec, baseline) + f" (F1 {m['f1']:.1f} vs {b['f1']:.1f} %)"
+    lines = [head, "", f"- Unlabeled clips in the loss (mask rate): {mask:.0%}"
+             + (" (the threshold was almost never reached)." if mask < 0.05 else ".")]
+    if np.isfinite(acc_b):
+        fact = (f"- Their targets were right {acc_b:.0%} of the time (chance {1 / C:.0%}), while the same model was "
+                f"right on {acc_a:.0%} of domain A's validation clips.")
+        if acc_b < acc_a - 0.05:
+            fact += " The gap points to the domain shift: the unlabeled clips come from other speakers and a noisier channel (domain B)."
+        if acc_b < 0.5:
+            fact += f" About {1 - acc_b:.0%} of the targets were wrong, and the model is trained towards them as if true (confirmation bias)."
+        lines.append(fact)
+    if n is not None:
+        first = rec.history[0]["val_ua"] if rec.history else float("nan")
+        lines.append(f"- Label budget: {n} labeled clips per class ({n * C} in all); at the first evaluation "
+                     f"the model that makes the targets had {first:.0f} % validation UA.")
+    return Markdown("\n".join(lines))
+
+
+def transfer_diagnosis(baseline, dcmkt, finetune=None, agreement: float | None = None):
+    """Markdown: whether DCMKT (and DCMKT + fine-tuning) beat the supervised
+    baseline here, and the run's own numbers that say why (the teacher labels'
+    accuracy against the voice, the corpus's face-voice agreement setting)."""
+    from IPython.display import Markdown
+    verdict = one_seed_verdict
+    acc, C = dcmkt.late_mean("pl_acc"), len(dcmkt.classes)
+    lines = [verdict(dcmkt, baseline), "",
+             f"- The teacher's clip labels matched the voice label on {acc:.0%} of the unlabeled clips "
+             f"(chance {1 / C:.0%}); the student learns these labels and no others."]
+    if agreement is not None:
+        lines.append(f"- The corpus lets the face show the voice's emotion with probability {agreement:.0%} "
+                     "(`face_voice_agreement`): even a perfect face teacher would give wrong speech labels on the rest.")
+    lines.append("- The student never hears a labeled clip of domain A, where it is tested: "
+                 "it learned on domain B's speakers and channel only.")
+    if finetune is not None:
+        lines += ["", verdict(finetune, baseline), "", verdict(finetune, dcmkt)]
+    return Markdown("\n".join(lines))
+
+
+def fusion_knob(rec) -> str:
+    """The fusion knob of a run, for titles: alpha and tau, or epsilon."""
+    c = rec.config
+    if "method.alpha" in c:
+        return f"alpha={c['method.alpha']}, tau={c['method.tau']}"
+    return f"epsilon={c['method.epsilon']}" if "method.epsilon" in c else ""
+
+
+def fusion_diagnosis(baseline, *records):
+    """Markdown: for each fusion run, whether it beats the supervised baseline
+    and its pseudo-label numbers over the second half of training (fused,
+    speech-only, face-only accuracy and the share of clips kept)."""
+    from IPython.display import Markdown
+    lines = []
+    for r in records:
+        fused, sp, fa, kept = (r.late_mean(k) for k in ("pl_acc", "pl_acc_speech", "pl_acc_face", "mask_rate"))
+        lines += [f"({fusion_knob(r)}) " + one_seed_verdict(r, baseline), "",
+                  f"- Second half of training: {kept:.0%} of the unlabeled clips kept; labels right on "
+                  + (f"{fused:.0%} of the kept clips (fused), " if np.isfinite(fused) else "")
+                  + f"{sp:.0%} of all clips for the speech model alone, {fa:.0%} for the face alone."]
+        if kept < 0.05:
+            lines.append("- (Almost) no clip passed the rule: the unlabeled term did next to nothing, so this run "
+                         "is close to the baseline with other random draws.")
+        if np.isfinite(fused):
+            lines.append("- The fused labels were " + ("better than either view alone" if fused > max(sp, fa) else
+                                                       "not better than the better single view") + " on the clips kept.")
+        va = r.late_mean("val_wa") / 100
+        if sp < va - 0.05:
+            lines.append(f"- The speech model was right on {va:.0%} of domain A's validation clips but its labels on "
+                         f"the unlabeled clips only {sp:.0%} of the time: the domain shift to B.")
+        lines.append("")
+    return Markdown("\n".join(lines))
+
+
+def _pair(df, a: str, b: str) -> dict | None:
+    """The paired test of method ``a`` against ``b`` from results.csv's per-seed UA."""
+    seeds = {}
+    for m in (a, b):
+        cell = df.set_index("method").at[m, "ua_per_seed"] if m in set(df["method"]) else ""
+        seeds[m] = dict(pair.split(":") for pair in str(cell).split(";") if ":" in pair)
+    common = sorted(set(seeds[a]) & set(seeds[b]), key=int)
+    if not common:
+        return None
+    return paired_test([float(seeds[a][s]) for s in common], [float(seeds[b][s]) for s in common]) | {"n": len(common)}
+
+
+def paper_claims(df):
+    """Markdown: the paper's three qualitative findings checked against a
+    ``results.compare`` table by paired t-tests over the same seeds
+    (``sertools.stats``): direct transfer alone is below the baseline; SSL
+    alone (FixMatch) is not above it; the best fusion beats every other
+    method. A claim "holds" only when the test says so; a difference within
+    noise is said to be within noise."""
+    from IPython.display import Markdown
+    ua = df.set_index("method")["ua"]
+
+    def said(t, want: str):
+        if t is None:
+            return "cannot be checked (no common seeds)"
+        res = (f"(paired difference {t['diff']:+.1f} UA points [{t['diff'] - t['diff_ci']:+.1f}, "
+               f"{t['diff'] + t['diff_ci']:+.1f}] over {t['n']} seeds, p = {t['p']:.3f}: {t['verdict']})")
+        if t["verdict"] == "n/a":
+            return f"cannot be tested with one seed {res}"
+        return ("holds here " if t["verdict"] == want else "does **not** hold here ") + res
+    lines = []
+    if {"supervised", "dcmkt"} <= set(ua.index):
+        lines.append(f"- Direct transfer alone is weaker than the baseline: {said(_pair(df, 'dcmkt', 'supervised'), 'worse')} "
+                     f"(dcmkt {ua['dcmkt']:.1f} vs supervised {ua['supervised']:.1f} % UA).")
+    if {"supervised", "fixmatch"} <= set(ua.index):
+        t = _pair(df, "fixmatch", "supervised")
+        ok = t is not None and t["verdict"] in ("within noise", "worse")
+        lines.append("- FixMatch alone does not improve on the baseline with few labels: "
+                     + said(t, t["verdict"] if ok else "no") + f" (fixmatch {ua['fixmatch']:.1f} vs {ua['supervised']:.1f} %).")
+    fus = [m for m in ("fusion_consistent", "fusion_weighted") if m in ua.index]
+    rest = ua.drop(fus + [m for m in ua.index if "all labels" in m], errors="ignore")
+    if fus and len(rest):
+        best, other = ua[fus].idxmax(), rest.idxmax()
+        lines.append(f"- Fusing the two views gives the best result: {said(_pair(df, best, other), 'better')} "
+                     f"(best fusion {best} {ua[best]:.1f} %, best other {other} {ua[other]:.1f} %).")
+    lines.append("\n(Paired t-tests over the seeds both methods share, p < 0.05; a seed fixes the labeled clips, "
+                 "the labeled batches and the initial weights for every method.)")
+    return Markdown("\n".join(lines))

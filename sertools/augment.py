@@ -7,7 +7,7 @@ random bands of frequency and spans of time are masked (torchaudio's
 ``mask_along_axis_iid``, the function behind its ``FrequencyMasking`` and
 ``TimeMasking``), optionally with a time warp; the
 weak view is a light perturbation (a little noise, feature dropout, a small
-circular time shift), as in the seed method.
+circular time shift), as in the paper.
 
 Both act on ``Padded`` batches (features (B, T, F) and mask (B, T)) of
 normalised features, so a masked value of 0 is the corpus mean. Each is a
@@ -58,6 +58,9 @@ class WeakAugment(torch.nn.Module):
         self.noise_std, self.dropout, self.max_shift = noise_std, dropout, max_shift
 
     def forward(self, batch):
+        """The weak view of a ``Padded`` batch (x (B, T, F), mask (B, T)) or a
+        (B, T, F) or (B, F) tensor: time shift (sequences only), noise, then
+        dropout; padding stays 0. Returns the same kind it got."""
         x, mask = _split(batch)
         if x.dim() == 3 and self.max_shift > 0:
             x = time_shift(x, mask, self.max_shift)
@@ -107,6 +110,9 @@ class SpecAugment(torch.nn.Module):
         return out
 
     def forward(self, batch):
+        """The strong view of a ``Padded`` batch or a (B, T, F) or (B, F) tensor:
+        time warp, frequency masks, time masks (warp and time masks on
+        sequences only), then noise; padding stays 0. Returns the same kind it got."""
         x, mask = _split(batch)
         x = self.warp(x, mask) if x.dim() == 3 else x
         seq = x.dim() == 3
@@ -129,4 +135,5 @@ class Identity(torch.nn.Module):
     """No augmentation (for evaluation, or to switch one off)."""
 
     def forward(self, batch):
+        """``batch`` itself, unchanged."""
         return batch

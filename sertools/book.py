@@ -109,6 +109,7 @@ def execute(path: Path, env: dict, timeout: int = CELL_TIMEOUT):
 
 
 def failing_cell(nb) -> int | None:
+    """Index of the first code cell whose outputs hold an error, or None."""
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return i
@@ -116,12 +117,14 @@ def failing_cell(nb) -> int | None:
 
 
 def to_html(nb) -> str:
+    """The executed notebook as one self-contained HTML page (nbconvert's HTMLExporter)."""
     from nbconvert import HTMLExporter
     body, _ = HTMLExporter().from_notebook_node(nb)
     return body
 
 
 def load_times(path: Path) -> dict:
+    """The times file as {preset: {lesson: entry}}; {} when it is missing or unreadable."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -129,12 +132,15 @@ def load_times(path: Path) -> dict:
 
 
 def fmt_seconds(s) -> str:
+    """Seconds for the index: "42 s" below 90, else "2.5 min"; None is "not measured yet"."""
     if s is None:
         return "not measured yet"
     return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
 
 
 def index_html(entries: list[dict], times: dict, preset: str) -> str:
+    """The site's index.html: one row per lesson (link, title, failed cell if any)
+    with its measured times on the quick and default presets from ``times``."""
     rows = []
     for e in entries:
         t = {p: times.get(p, {}).get(e["stem"], {}) for p in ("quick", "default")}
@@ -222,6 +228,7 @@ def build(preset: str = "quick", out: Path = REPO / "build" / "book", only: list
 
 
 def main(argv=None) -> int:
+    """``python -m sertools.book``: parse the options, build, and return 1 when a lesson failed."""
     ap = argparse.ArgumentParser(prog="python -m sertools.book", description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="quick", help="quick (default), default or full")
     ap.add_argument("--out", default=str(REPO / "build" / "book"), help="the site's folder (default build/book)")

@@ -14,6 +14,8 @@ import numpy as np
 
 
 def cache_dir() -> Path:
+    """The cache folder, created if needed: ``$SERTOOLS_CACHE``, else ``data/cache/``
+    of a checkout, else ``~/.cache/sertools`` for an installed kit."""
     env = os.environ.get("SERTOOLS_CACHE")
     if env:
         d = Path(env)
@@ -48,5 +50,6 @@ def save_arrays(path: Path, **arrays) -> Path:
 
 
 def load_arrays(path: Path) -> dict:
+    """The arrays of an .npz file, read into memory, as ``{name: array}`` (pickles refused)."""
     with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}

@@ -36,6 +36,22 @@ REQUIRED_COLUMNS = ("clip_id", "split", "speaker", "label")
 
 @dataclass
 class Clips:
+    """A corpus: one wave per clip, optional face crops per clip, and a table.
+
+    waves : list of (n_samples,) float32 arrays, mono, at ``sr`` Hz
+    table : pandas.DataFrame, one row per clip, with ``clip_id``, ``split``,
+        ``speaker`` and ``label`` (-1 when unknown) at least
+    classes : tuple of class names; ``label`` indexes into it
+    sr : sampling rate of ``waves``, Hz
+    frames : per clip a uint8 array (n_frames, H, W, 3) RGB of face crops,
+        or None where the clip has no video; None for an audio-only corpus
+    name : short name of the corpus, for tables and cache keys
+    meta : what the maker records (the built-in corpus's ``config``; an
+        adapter's ``cache_key``, ``root``, ``report`` and ``dropped``)
+
+    Creating one checks the columns, one wave (and frame stack) per row and
+    the split names, and resets the table's index to 0..N-1.
+    """
     waves: list
     table: pd.DataFrame
     classes: tuple
@@ -62,10 +78,12 @@ class Clips:
 
     @property
     def n_classes(self) -> int:
+        """Number of classes, ``len(classes)``."""
         return len(self.classes)
 
     @property
     def has_video(self) -> bool:
+        """True when at least one clip has face crops."""
         return self.frames is not None and any(f is not None for f in self.frames)
 
     def indices(self, split: str) -> np.ndarray:

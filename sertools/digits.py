@@ -140,9 +140,11 @@ class DigitsMLP(nn.Module):
         self.head = nn.Linear(hidden, n_classes)
 
     def embed(self, x):
+        """The last hidden layer (B, hidden) of ``x`` (B, 64) or (B, 1, 8, 8)."""
         return self.body(x)
 
     def forward(self, x):
+        """Logits (B, n_classes) of ``x`` (B, 64) or (B, 1, 8, 8)."""
         return self.head(self.body(x))
 
 
@@ -201,9 +203,11 @@ class DigitsWeak(nn.Module):
         self.max_shift, self.noise_std = max_shift, noise_std
 
     def extra_repr(self):
+        """The knobs, shown when the module is printed."""
         return f"max_shift={self.max_shift}, noise_std={self.noise_std}"
 
     def forward(self, x):
+        """The weak view of ``x`` (B, 64) or (B, 1, 8, 8), in the same shape."""
         img, back = _as_images(x)
         img = shift(img, self.max_shift)
         return back(img + self.noise_std * torch.randn_like(img))
@@ -232,9 +236,11 @@ class DigitsStrong(nn.Module):
         self.max_shift, self.cutout, self.noise_std = max_shift, cutout, noise_std
 
     def extra_repr(self):
+        """The knobs, shown when the module is printed."""
         return f"max_shift={self.max_shift}, cutout={self.cutout}, noise_std={self.noise_std}"
 
     def forward(self, x):
+        """The strong view of ``x`` (B, 64) or (B, 1, 8, 8), in the same shape."""
         img, back = _as_images(x)
         img = cutout(shift(img, self.max_shift), self.cutout)
         return back(img + self.noise_std * torch.randn_like(img))

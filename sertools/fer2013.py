@@ -83,6 +83,8 @@ class XceptionBlock(nn.Module):
         self.shortcut, self.bn_shortcut = nn.Conv2d(c_in, c_out, 1, stride=2, bias=False), _bn(c_out)
 
     def forward(self, x):
+        """(B, c_in, H, W) -> (B, c_out, ceil(H / 2), ceil(W / 2)): the separable
+        branch, max-pooled, plus the shortcut."""
         residual = self.bn_shortcut(self.shortcut(x))
         x = self.bn2(self.sep2(F.relu(self.bn1(self.sep1(x)))))
         x = F.max_pool2d(_same_pad(x, 3, 2, value=float("-inf")), 3, stride=2)
@@ -103,6 +105,7 @@ class MiniXception(nn.Module):
         self.head = nn.Conv2d(128, n_classes, 3, padding=1)
 
     def forward(self, x):
+        """Logits (B, n_classes) of gray faces ``x`` (B, 1, 64, 64) in [-1, 1] (``to_input``)."""
         x = F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
         return self.head(self.blocks(x)).mean((2, 3))
 
@@ -279,6 +282,7 @@ def weights_path() -> Path:
 
 
 def sha256(path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 

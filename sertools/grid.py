@@ -54,17 +54,23 @@ def _allow_worker_cache() -> None:
 
 @dataclass(frozen=True)
 class Cell:
-    """One run of the grid: a method, a seed and the knobs it adds to the grid's own."""
+    """One run of the grid: a method, a seed and the knobs it adds to the grid's own.
+
+    method : a deep or classic method name; seed : the run's seed;
+    knobs : (name, value) pairs, sorted by ``of`` so that equal knobs make equal cells
+    """
     method: str
     seed: int
     knobs: tuple = ()  # sorted (key, value) pairs
 
     @classmethod
     def of(cls, method: str, seed: int, **knobs) -> "Cell":
+        """The cell of ``method`` and ``seed`` with ``knobs`` given as keywords."""
         return cls(method, seed, tuple(sorted(knobs.items())))
 
     @property
     def overrides(self) -> dict:
+        """The knobs as a dict, as ``RunStore.run`` takes them."""
         return dict(self.knobs)
 
     def __str__(self):
@@ -74,7 +80,13 @@ class Cell:
 
 @dataclass
 class Outcome:
-    """What became of a cell: its store key, UA and seconds, or why it failed."""
+    """What became of a cell: its store key, UA and seconds, or why it failed.
+
+    cell, key : the cell and its run-store key; ok : whether it finished
+    ua, seconds : the run's test UA (%) and recorded seconds (NaN and 0 when it failed)
+    message : why it failed; worker : "host:pid" of the process that ran it
+    damaged : damaged stored records the worker found and recomputed
+    """
     cell: Cell
     key: str
     ok: bool

@@ -1,12 +1,12 @@
 """The models: the speech Transformer (student) and the face teacher.
 
-``SpeechTransformer`` follows the seed (KBS 2021): spectral frames go
+``SpeechTransformer`` follows the paper (KBS 2021): spectral frames go
 through a small front-end, get a positional encoding, pass a Transformer
 encoder, and are mean-pooled over time (padding excluded) into one vector per
 clip, which a linear head classifies. ``embed(x)`` returns that pooled
 vector, the clip embedding the lessons plot with t-SNE/UMAP.
 
-``face_model`` builds the face-expression teacher. The seed's teacher was a
+``face_model`` builds the face-expression teacher. The paper's teacher was a
 MobileNet; timm's MobileNetV3 (Howard et al. 2019) is available here
 (``face_arch="mobilenetv3_small_050"``), randomly initialised since nothing
 may be downloaded. Trained from scratch on a few thousand 64-pixel faces on
@@ -45,6 +45,7 @@ class PositionalEncoding(nn.Module):
         self.register_buffer("pe", pe, persistent=False)
 
     def forward(self, x):
+        """``x`` (B, T, d_model) plus the code of positions 0 to T - 1 (T at most ``max_len``)."""
         return x + self.pe[: x.shape[1]]
 
 
@@ -64,6 +65,8 @@ class ConvFrontEnd(nn.Module):
             for i in range(n_halvings + 1))
 
     def forward(self, x, mask):
+        """Frames ``x`` (B, T, F) float with ``mask`` (B, T) bool -> (B, T', d_model) and
+        its mask (B, T'); each halving makes T' = ceil(T / 2)."""
         h = x.transpose(1, 2)
         for i, conv in enumerate(self.convs):
             h = conv(h * mask[:, None, :])  # zero the padding so it never leaks into real frames
@@ -75,7 +78,7 @@ class ConvFrontEnd(nn.Module):
 
 
 class SpeechTransformer(nn.Module):
-    """Transformer encoder over spectral frames with masked mean pooling.
+    """Transformer encoder over spectral frames with masked mean (or statistics) pooling.
 
     Parameters
     ----------
@@ -90,7 +93,7 @@ class SpeechTransformer(nn.Module):
         2-core CPU; a forward pass without gradient 30 %). Dropout stays on
         the residual and feed-forward paths (``dropout``).
 
-    pooling : ``mean`` (the seed's masked mean over time) or ``stats``
+    pooling : ``mean`` (the paper's masked mean over time) or ``stats``
         (mean and standard deviation over time, concatenated: statistics
         pooling, as x-vector speaker and SER systems use; how much a clip's
         frames vary, its pitch range or loudness range, is then part of the
@@ -132,6 +135,7 @@ class SpeechTransformer(nn.Module):
         return self.norm(mean)
 
     def forward(self, batch) -> torch.Tensor:
+        """Logits (B, n_classes): the head on ``embed(batch)``, after dropout."""
         return self.head(self.drop(self.embed(batch)))
 
 
@@ -158,6 +162,7 @@ class FaceCNN(nn.Module):
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(chans[-1], n_classes))
 
     def forward(self, x):
+        """Logits (B, n_classes) of face images ``x`` (B, 3, H, W) float."""
         return self.head(self.features(x))
 
 

@@ -71,6 +71,7 @@ class RunStore:
                                                        "train": train, "params": params})
 
     def path(self, key: str) -> Path:
+        """The folder of run ``key``: ``<root>/runs/<key>``."""
         return self.root / "runs" / key
 
     def get(self, key: str) -> RunRecord | None:
@@ -132,6 +133,7 @@ class RunStore:
         return False
 
     def release(self, key: str) -> None:
+        """Remove the key's lock file (nothing happens when there is none)."""
         self._lock(key).unlink(missing_ok=True)
 
     @staticmethod
@@ -173,6 +175,8 @@ class RunStore:
             self.release(key)
 
     def records(self) -> list[RunRecord]:
+        """Every readable stored record, by folder name; a damaged one is
+        reported and moved aside, as ``get`` does."""
         return [r for p in sorted((self.root / "runs").glob("*")) if not p.name.startswith(".")
                 and (p / "record.json").exists() and (r := self.get(p.name)) is not None]
 

@@ -24,9 +24,13 @@ from .audio import Padded, group_normalise, normalisation_stats, pad_batch
 class Split:
     """One view: inputs, labels (-1 where unknown) and optional extras.
 
-    x : (N, T, F) padded features with ``lengths`` (N,), or (N, F) vectors
+    x : (N, T, F) float, zero-padded feature sequences, or one input per
+        clip without a time axis, e.g. (N, F) vectors
     y : (N,) long, class index or -1
-    face : (N, C) face teacher's clip distribution, or None
+    lengths : (N,) long, real frames of each sequence; None for inputs
+        without a time axis
+    face : (N, C) float, the face teacher's clip distribution (a NaN row
+        where the clip has no face), or None
     rows : (N,) row indices into the corpus table
     """
     x: torch.Tensor
@@ -40,6 +44,7 @@ class Split:
 
     @classmethod
     def from_sequences(cls, seqs, y, rows=None) -> "Split":
+        """A split from N (T_i, F) tensors, zero-padded into x (N, max T_i, F), with labels ``y`` (N,)."""
         p = pad_batch(list(seqs)) if len(seqs) else Padded(torch.zeros(0, 1, 1), torch.zeros(0, 1, dtype=torch.bool))
         return cls(p.x, torch.as_tensor(y, dtype=torch.long), p.mask.sum(1), rows=rows)
 
@@ -85,6 +90,7 @@ class Views:
 
     @property
     def n_classes(self) -> int:
+        """Number of classes, ``len(classes)``."""
         return len(self.classes)
 
     def to(self, device) -> "Views":
@@ -140,7 +146,7 @@ def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0, 
     n_labeled : label budget, clips per class from the training pool
     seed : which clips get labels (each seed a different labeled subset)
     norm, track_norm, n_tracks : per-clip or per-speaker normalisation before
-        the training pool's z-score (``normalise``); ``pool`` alone is the seed's
+        the training pool's z-score (``normalise``); ``pool`` alone is the paper's
     """
     check_disjoint(clips)
     t = clips.table

@@ -52,15 +52,19 @@ class Report:
         self.corpus, self.rows = corpus, []
 
     def skip(self, file, reason: str) -> None:
+        """Record that ``file`` was left out of the corpus, and why."""
         self.rows.append({"file": str(file), "reason": reason, "action": "skipped"})
 
     def no_video(self, file, reason: str) -> None:
+        """Record that ``file``'s clip keeps its audio but has no face, and why."""
         self.rows.append({"file": str(file), "reason": reason, "action": "kept without video"})
 
     def count(self, action: str) -> int:
+        """How many entries have ``action`` ("skipped" or "kept without video")."""
         return sum(r["action"] == action for r in self.rows)
 
     def warn(self) -> None:
+        """One ``CorpusWarning`` with the counts and the first three entries; nothing when there are none."""
         if not self.rows:
             return
         parts = [f"{self.count(a)} file(s) {a}" for a in ("skipped", "kept without video") if self.count(a)]

@@ -80,7 +80,7 @@ def _session_rows(sdir, report: Report) -> list[dict]:
                 report.skip(wavs / txt.stem / f"{r['utterance']}.wav", f"labeled in {txt.name} but the WAV file is missing")
                 continue
             rows.append(dict(r, audio=p, dialog=txt.stem, session=int(sdir.name[-1])))
-    for stem, p in sorted(files.items()):
+    for _, p in sorted(files.items()):
         report.skip(p, "no label line for it in dialog/EmoEvaluation/")
     return rows
 

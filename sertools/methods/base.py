@@ -82,6 +82,7 @@ class Method:
         return cls(**{k: getattr(tcfg, k) for k in cls.defaults if hasattr(tcfg, k)})
 
     def params(self) -> dict:
+        """The knobs and their current values, ``{name: value}`` for every key of ``defaults``."""
         return {k: getattr(self, k) for k in self.defaults}
 
     def __repr__(self):

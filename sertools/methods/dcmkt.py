@@ -45,17 +45,38 @@ def transfer_loss(logits, p_face, soft: bool, temperature: float):
 
 
 class DCMKT(Method):
+    """Direct cross-modal knowledge transfer (Albanie et al. 2018): the speech
+    model learns the face teacher's clip distributions, with no labeled speech.
+
+    Rule: soft targets, H(sharpen(p_face, T), softmax(f(a(u)))), or hard ones,
+    CE(f(a(u)), argmax p_face), averaged over the unlabeled clips with a face.
+    Knobs: ``soft_targets`` (True), ``temperature`` (1.0); ``specaugment``
+    is inherited but unused here (there is no labeled term).
+    """
     name = "dcmkt"
     defaults = {**Method.defaults, "soft_targets": True, "temperature": 1.0}
     needs_face = True
 
     def step(self, model, batch, weak, strong, progress):
+        """Transfer loss of a weak pass on ``batch["u"]`` against ``batch["u_face"]`` (mu B, C).
+
+        NaN rows of ``u_face`` (no face) are skipped. Logs: mask_rate
+        (share of clips with a face), pl_acc (the face's argmax against
+        ``batch["u_y"]``, on clips with a face).
+        """
         loss, ok = transfer_loss(model(weak(batch["u"])), batch["u_face"], self.soft_targets, self.temperature)
         y_face = torch.nan_to_num(batch["u_face"]).argmax(-1)
         return loss, {"mask_rate": ok.float().mean(), "pl_acc": pseudo_label_accuracy(y_face, batch["u_y"], ok)}
 
 
 class DCMKTFinetune(DCMKT):
+    """DCMKT, then fine-tuning on the labeled clips (the paper's "DCMKT + fine-tuning"), in one step budget.
+
+    Rule: the first ``steps - finetune_steps`` steps are DCMKT steps, the
+    last ``finetune_steps`` use L = L_s. Knobs: ``finetune_steps`` (150; the
+    quick and full presets set their own), ``soft_targets``, ``temperature``,
+    ``specaugment`` (the fine-tuning term's augmentation).
+    """
     name = "dcmkt_finetune"
     defaults = {**DCMKT.defaults, "finetune_steps": 150}
 
@@ -68,6 +89,7 @@ class DCMKTFinetune(DCMKT):
         self.steps = steps
 
     def step(self, model, batch, weak, strong, progress):
+        """A DCMKT step for steps 1 to ``switch_step``, a supervised step (L_s, log ``finetune`` = 1) after."""
         if round(progress * self.steps) < self.switch_step:  # progress = (step - 1) / steps
             return super().step(model, batch, weak, strong, progress)
         return supervised_loss(model, batch, self.labeled_aug(weak, strong)), {"finetune": 1.0}

@@ -29,10 +29,22 @@ def confidence_mask(probs: torch.Tensor, tau: float):
 
 
 class FixMatch(Method):
+    """FixMatch (Sohn et al. 2020): a confident prediction on the weak view is the hard label of the strong view.
+
+    Rule: y_hat = argmax of a no-gradient pass on a(u), kept where its
+    probability >= ``tau``; CE(f(A(u)), y_hat) averaged over the whole
+    unlabeled batch, weight ``lambda_u``, no ramp. Knobs: ``tau`` (0.95),
+    ``lambda_u`` (1.0), ``specaugment``.
+    """
     name = "fixmatch"
     defaults = {**Method.defaults, "tau": 0.95, "lambda_u": 1.0}
 
     def step(self, model, batch, weak, strong, progress):
+        """L_s plus ``lambda_u`` times the masked CE of the strong view of ``batch["u"]`` (mu B clips).
+
+        Logs: w_u, loss_u, mask_rate (share at or above ``tau``), pl_acc
+        (kept pseudo-labels equal to ``batch["u_y"]``).
+        """
         loss_x = supervised_loss(model, batch, self.labeled_aug(weak, strong))
         with torch.no_grad():
             y_hat, mask = confidence_mask(torch.softmax(model(weak(batch["u"])), -1), self.tau)

@@ -25,8 +25,8 @@ clips instead (each kept clip weighs the same whatever the mask rate).
   is 0.5. (Our reading of "multi-view consistency with a random component",
   as in docs/methods.md.) This rule has no threshold, so at the first steps,
   when the speech model is still random, it would keep disagreeing clips
-  with random labels; like every other consistency method here it ramps its
-  weight up, w(t) = sigmoid ramp over the first ``ramp`` = 40 % of training
+  with random labels; like the Pi-model, Temporal Ensembling and Mean
+  Teacher it ramps its weight up, w(t) = sigmoid ramp over the first ``ramp`` = 40 % of training
   (``ramp=0`` switches the guard off).
 
 Early in training p_s is poor and the face carries the pseudo-labels; as
@@ -84,16 +84,33 @@ class _Fusion(Method):
 
 
 class FusionWeighted(_Fusion):
+    """Weighted fusion (Zhang et al. 2021, the paper): p = alpha p_f + (1 - alpha) p_s.
+
+    Rule: y_hat = argmax p, kept where max p >= ``tau`` and the clip has a
+    face; CE(f(A(u)), y_hat) with weight ``lambda_u``, no ramp. Knobs:
+    ``alpha`` (0.2), ``tau`` (0.95), ``lambda_u`` (1.0), ``u_norm``
+    ("batch" or "kept"), ``specaugment``.
+    """
     name = "fusion_weighted"
     defaults = {**Method.defaults, "alpha": 0.2, "tau": 0.95, "lambda_u": 1.0, "u_norm": "batch"}
 
     def fuse(self, p_s, p_f):
+        """(y_hat, keep) from speech and face probabilities ``p_s``, ``p_f`` (mu B, C), by ``fuse_weighted``."""
         return fuse_weighted(p_s, p_f, self.alpha, self.tau)
 
 
 class FusionConsistent(_Fusion):
+    """Consistent fusion with a random part (Zhang et al. 2021, the paper; the kit's reading of its rule).
+
+    Rule: a clip whose two views agree keeps their label; a disagreeing one
+    is kept with probability ``epsilon``, labeled by one of the two views
+    drawn at random; CE(f(A(u)), y_hat) with weight ``lambda_u`` times a
+    sigmoid ramp over the first ``ramp``. Knobs: ``epsilon`` (0.5),
+    ``lambda_u`` (1.0), ``ramp`` (0.4), ``u_norm``, ``specaugment``.
+    """
     name = "fusion_consistent"
     defaults = {**Method.defaults, "epsilon": 0.5, "lambda_u": 1.0, "ramp": 0.4, "u_norm": "batch"}
 
     def fuse(self, p_s, p_f):
+        """(y_hat, keep) from ``p_s``, ``p_f`` (mu B, C) by ``fuse_consistent``, with torch's default generator."""
         return fuse_consistent(p_s, p_f, self.epsilon)

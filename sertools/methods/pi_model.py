@@ -24,10 +24,25 @@ def consistency_mse(logits, target_probs):
 
 
 class PiModel(Method):
+    """Pi-model (Laine & Aila 2017): two noisy passes of the same clip must agree.
+
+    Rule: ||softmax(z1) - softmax(z2)||^2 / C between a pass with gradient
+    and a second, no-gradient weak pass, on the labeled and the unlabeled
+    batch; weight ``lambda_u`` times a sigmoid ramp over the first ``ramp``
+    of training. Knobs: ``lambda_u`` (10.0), ``ramp`` (0.4), ``specaugment``.
+    """
     name = "pi_model"
     defaults = {**Method.defaults, "lambda_u": 10.0, "ramp": 0.4}
 
     def step(self, model, batch, weak, strong, progress):
+        """L_s plus the weighted consistency of ``batch["x"]`` and of ``batch["u"]``
+        (each averaged over its own batch, then added).
+
+        The first pass of the labeled clips uses the labeled augmentation
+        and is also the supervised pass; every target is a weak pass without
+        gradient. Logs: w_u, loss_u, mask_rate (always 1: every clip is
+        used), pl_acc (argmax of the unlabeled targets against ``batch["u_y"]``).
+        """
         z1_x = model(self.labeled_aug(weak, strong)(batch["x"]))  # first pass of x: also the supervised term
         z1_u = model(weak(batch["u"]))
         with torch.no_grad():                                      # second, independent passes: the targets

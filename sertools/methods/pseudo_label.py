@@ -28,10 +28,23 @@ from .base import Method, linear_rampup, pseudo_label_accuracy, supervised_loss
 
 
 class PseudoLabel(Method):
+    """Pseudo-Label (Lee 2013), in the thresholded form of USB (Wang et al. 2022).
+
+    Rule: the argmax of a no-gradient pass on a(u) is the target of a second
+    pass on a'(u), kept where its probability >= ``tau``; weight ``lambda_u``
+    times a linear ramp over the first ``ramp`` of training. Knobs: ``tau``
+    (0.95), ``lambda_u`` (1.0), ``ramp`` (0.4), ``specaugment``.
+    """
     name = "pseudo_label"
     defaults = {**Method.defaults, "tau": 0.95, "lambda_u": 1.0, "ramp": 0.4}
 
     def step(self, model, batch, weak, strong, progress):
+        """L_s plus the weighted pseudo-label CE of the unlabeled batch ``batch["u"]`` (mu B clips).
+
+        The mean runs over the whole unlabeled batch, a clip below ``tau``
+        counting 0. Logs: w_u, loss_u, mask_rate (share kept), pl_acc (kept
+        pseudo-labels equal to ``batch["u_y"]``).
+        """
         loss_x = supervised_loss(model, batch, self.labeled_aug(weak, strong))
         with torch.no_grad():                              # the target: its own pass, no gradient
             conf, y_hat = torch.softmax(model(weak(batch["u"])), -1).max(-1)

@@ -21,10 +21,23 @@ from .base import Method, pseudo_label_accuracy, sigmoid_rampup, supervised_loss
 
 
 class TemporalEnsembling(Method):
+    """Temporal Ensembling (Laine & Aila 2017): a clip's target is the running
+    average of the model's own past predictions for it.
+
+    Rule: Z_i <- te_alpha Z_i + (1 - te_alpha) p_i whenever clip i is drawn;
+    loss ||p_i - Z_i / (1 - te_alpha^e_i)||^2 / C on the unlabeled batch
+    (clips without a target yet count 0), weight ``lambda_u`` times a sigmoid
+    ramp over the first ``ramp``. Knobs: ``te_alpha`` (0.6), ``lambda_u``
+    (10.0), ``ramp`` (0.4), ``specaugment``.
+
+    State (made by ``setup``): ``Z`` (n_unlabeled, C) float, the ensemble
+    memory; ``count`` (n_unlabeled,) float, the updates e_i of each clip.
+    """
     name = "temporal_ensembling"
     defaults = {**Method.defaults, "lambda_u": 10.0, "ramp": 0.4, "te_alpha": 0.6}
 
     def setup(self, model, n_unlabeled, n_classes, steps=None):
+        """Empty memory on the model's device: ``Z`` (n_unlabeled, n_classes) and ``count`` (n_unlabeled,), zeros."""
         device = next(model.parameters()).device
         self.Z = torch.zeros(n_unlabeled, n_classes, device=device)   # ensemble memory
         self.count = torch.zeros(n_unlabeled, device=device)           # updates per clip
@@ -36,10 +49,19 @@ class TemporalEnsembling(Method):
         return self.Z[idx] / corr[:, None], seen
 
     def update(self, idx, probs):
+        """Fold ``probs`` (len(idx), C), this step's predictions for clips ``idx``, into
+        their memory, and count one update for each."""
         self.Z[idx] = self.te_alpha * self.Z[idx] + (1 - self.te_alpha) * probs
         self.count[idx] += 1
 
     def step(self, model, batch, weak, strong, progress):
+        """L_s plus the weighted distance of a weak pass on ``batch["u"]`` to the targets of ``batch["u_idx"]``.
+
+        The sum over the clips with a target is divided by the whole batch
+        size. The memory is updated after the loss is taken, with this
+        pass's detached probabilities. Logs: w_u, loss_u, mask_rate (share
+        of clips with a target), pl_acc (the targets' argmax against ``batch["u_y"]``).
+        """
         loss_x = supervised_loss(model, batch, self.labeled_aug(weak, strong))
         idx = batch["u_idx"]
         logits = model(weak(batch["u"]))

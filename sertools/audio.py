@@ -28,6 +28,7 @@ import torch
 import torchaudio
 
 from .cache import cache_dir, load_arrays, save_arrays
+from .config import stage_key
 from .core import Padded
 
 
@@ -168,9 +169,10 @@ def compute_features(waves: list[np.ndarray], extractor: FeatureExtractor, batch
 
 
 def feature_key(tcfg) -> str:
-    """Names every knob that changes the raw features (the disk cache's key)."""
-    key = f"{tcfg.features}-{tcfg.n_fft}-{tcfg.win_ms}-{tcfg.hop_ms}-{tcfg.n_mels}"
-    return key + (f"-tracks{TRACKS_VERSION}" if getattr(tcfg, "pitch_tracks", False) else "")
+    """The disk cache's key of the raw features: the kind, then a hash of every
+    field the features step reads (``config.STAGE_FIELDS["features"]``) and the
+    pitch tracks' version."""
+    return f"{tcfg.features}-{stage_key('features', tcfg, extra={'tracks_version': TRACKS_VERSION})}"
 
 
 def corpus_features(clips, tcfg, key: str | None = None) -> list[torch.Tensor]:

@@ -295,5 +295,36 @@ def config_hash(*cfgs, extra: dict | None = None) -> str:
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
+# The fields each cached stage reads, from CorpusConfig and TrainConfig: its cache key is made from
+# these and nothing else (``stage_key``), so a field a stage reads cannot be missing from its key.
+# tests/test_config.py checks that the features and views steps read no other field.
+_FACE_SET = ("corpus_seed", "classes", "face_size", "n_face_images", "n_face_identities")
+_FEATURES = ("features", "n_fft", "win_ms", "hop_ms", "n_mels", "pitch_tracks")
+STAGE_FIELDS = {
+    "face_set": _FACE_SET,                                                   # synth.corpus.face_image_set
+    "teacher": _FACE_SET + ("face_arch", "face_epochs"),                     # teacher.train_teacher
+    "face_dist": _FACE_SET + ("face_arch", "face_epochs", "face_teacher", "fer_map", "aggregate"),
+    "features": _FEATURES,                                                   # audio.corpus_features
+    "views": _FEATURES + ("norm", "track_norm", "n_labeled", "seed"),        # experiment.get_views
+}
+
+
+def stage_fields(stage: str, *cfgs) -> dict:
+    """{field: value} of the fields ``stage`` reads (``STAGE_FIELDS``), taken
+    from whichever of ``cfgs`` has each one."""
+    out = {}
+    for name in STAGE_FIELDS[stage]:
+        holder = next((c for c in cfgs if hasattr(c, name)), None)
+        if holder is None:
+            raise KeyError(f"stage {stage!r} reads {name!r}, which none of the configs given has")
+        out[name] = getattr(holder, name)
+    return out
+
+
+def stage_key(stage: str, *cfgs, extra: dict | None = None) -> str:
+    """The cache key of a stage's output: a hash of the fields it reads (and ``extra``)."""
+    return config_hash(extra={"stage": stage, **stage_fields(stage, *cfgs), **(extra or {})})
+
+
 def class_names(classes: str) -> tuple[str, ...]:
     return EMOTIONS if classes == "emotion4" else SENTIMENTS

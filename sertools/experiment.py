@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from .audio import TRACKS, corpus_features
-from .config import config_hash, get_config
+from .config import config_hash, get_config, stage_key
 from .corpora import corpus_key, load_corpus
 from .methods import make_method
 from .models import speech_model
@@ -36,8 +36,7 @@ _VIEWS: dict = {}
 def get_views(corpus: str, ccfg, tcfg, with_face: bool = False, progress: bool = True):
     """Views for a run's label budget and seed (with the face teacher's
     clip distributions on the unlabeled view when ``with_face``)."""
-    key = (corpus, config_hash(ccfg), tcfg.features, tcfg.n_fft, tcfg.win_ms, tcfg.hop_ms, tcfg.n_mels,
-           tcfg.pitch_tracks, tcfg.norm, tcfg.track_norm, tcfg.n_labeled, tcfg.seed)
+    key = (corpus, config_hash(ccfg), stage_key("views", tcfg))
     if key not in _VIEWS:
         if len(_VIEWS) >= 4:
             _VIEWS.pop(next(iter(_VIEWS)))
@@ -46,8 +45,7 @@ def get_views(corpus: str, ccfg, tcfg, with_face: bool = False, progress: bool =
         _VIEWS[key] = make_views(clips, feats, tcfg.n_labeled, tcfg.seed, norm=tcfg.norm,
                                  track_norm=tcfg.track_norm, n_tracks=len(TRACKS) if tcfg.pitch_tracks else 0)
     views = _VIEWS[key]
-    face_key = (tcfg.face_teacher, tcfg.fer_map, tcfg.aggregate)
-    if with_face and views.meta.get("face_key") != face_key:
+    if with_face and views.meta.get("face_key") != (face_key := stage_key("face_dist", ccfg, tcfg)):
         from .teacher import clip_distributions
         dist = clip_distributions(get_clips(corpus, ccfg, progress=progress), ccfg, tcfg, progress=progress)
         views.unlabeled.face = torch.as_tensor(dist[views.unlabeled.rows], dtype=torch.float32)

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .cache import atomic_write, cache_dir, load_arrays, save_arrays
-from .config import config_hash
+from .config import config_hash, stage_key
 from .models import face_model
 
 AGGREGATES = ("mean", "max", "logit_mean", "vote")
@@ -45,11 +45,6 @@ def held_out(identity: np.ndarray) -> np.ndarray:
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 RGB (n, H, W, 3) -> float (n, 3, H, W) in [-1, 1]."""
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-
-
-def _face_key(ccfg, epochs: int, arch: str) -> str:
-    face_fields = {k: getattr(ccfg, k) for k in ("corpus_seed", "classes", "face_size", "n_face_images", "n_face_identities")}
-    return config_hash(extra={**face_fields, "epochs": epochs, "arch": arch})
 
 
 def _augment(x: torch.Tensor) -> torch.Tensor:
@@ -91,7 +86,7 @@ def train_teacher(ccfg, tcfg=None, progress: bool = True, refresh: bool = False)
     epochs, arch = tcfg.face_epochs, tcfg.face_arch
     images, labels, identity = face_image_set(ccfg)
     n_classes = int(labels.max()) + 1
-    path = cache_dir() / f"teacher-{_face_key(ccfg, epochs, arch)}.pt"
+    path = cache_dir() / f"teacher-{stage_key('teacher', ccfg, tcfg)}.pt"
     held = held_out(identity)
     model = face_model(n_classes, arch)
     if path.exists() and not refresh:

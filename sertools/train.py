@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from .augment import SpecAugment, WeakAugment
 from .core import RunRecord, TrainingError, seed_everything, select_device
+from .methods.mean_teacher import ema_decay_at, ema_update
 from .metrics import evaluate
 
 WARMUP_SHARE = 0.05         # linear learning-rate warm-up over the first 5 % of the steps
@@ -146,8 +147,8 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     of the checkpoint ``tcfg.select`` names (``best`` on validation UA, or
     ``last``); the other's UA and WA are kept beside them (``ua_best``,
     ``ua_last``, ...). With ``tcfg.ema_eval > 0`` an exponential moving
-    average of the weights is evaluated (FixMatch's choice), through
-    ``torch.optim.swa_utils``. On CUDA the views move to the GPU once, steps
+    average of the weights is evaluated (FixMatch's choice), with Mean
+    Teacher's ``ema_update`` and warm-up (``ema_decay_at``). On CUDA the views move to the GPU once, steps
     run under bf16 autocast (``tcfg.amp``) and nothing waits for the host
     inside a step: logs and the NaN check are read at evaluation time, and a
     non-finite loss raises ``TrainingError`` naming its step and loss parts.
@@ -164,23 +165,17 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     use_unl = method.uses_unlabeled and len(views.unlabeled) > 0
     method.setup(model, len(views.unlabeled), views.n_classes, steps)
 
-    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
-    warm = max(1, round(steps * WARMUP_SHARE))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    opt, sched = optimiser(model, tcfg)
     autocast, amp_dtype = autocast_for(device, tcfg.amp)
     scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
-    ema = None
-    if tcfg.ema_eval > 0:
-        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(tcfg.ema_eval), use_buffers=True)
+    ema = copy.deepcopy(model).requires_grad_(False) if tcfg.ema_eval > 0 else None
 
     check_every = nan_check_every(device, tcfg)
     lab_it, unl_it = batch_streams(len(views.labeled), len(views.unlabeled), tcfg, use_unl)
     record = RunRecord(method.name, {**asdict(tcfg), **{f"method.{k}": v for k, v in method.params().items()}},
                        classes=tuple(views.classes))
     best_ua, best_state, window = -1.0, None, []
-    evaluated = lambda: ema.module if ema is not None else method.eval_model(model)  # noqa: E731
+    evaluated = lambda: ema if ema is not None else method.eval_model(model)  # noqa: E731
     t0 = time.perf_counter()
     bar = tqdm(range(1, steps + 1), desc=method.name, disable=not progress, leave=False)
     for step in bar:
@@ -196,20 +191,10 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
             if bad is not None:
                 raise TrainingError(f"{method.name}: the loss became {bad[1]['loss']} at step {bad[0]} of {steps} "
                                     f"(loss parts: {bad[1]}); lower lr (now {tcfg.lr}) or lambda_u", record)
-        opt.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-        else:
-            loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-        scaler.step(opt) if scaler is not None else opt.step()
-        if scaler is not None:
-            scaler.update()
-        sched.step()
+        optimiser_step(model, loss, opt, sched, scaler)
         method.after_step(model, step / steps)
-        if ema is not None:
-            ema.update_parameters(model)
+        if ema is not None:  # the kit's one weight average, Mean Teacher's (with its warm-up)
+            ema_update(ema, model, ema_decay_at(step, tcfg.ema_eval))
 
         if evaluate_now:
             P = predict(evaluated(), views.val, device, autocast=autocast)
@@ -222,19 +207,52 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
                 best_ua, best_state = val["ua"], copy.deepcopy(evaluated().state_dict())
             bar.set_postfix(loss=f"{row['loss']:.3f}", val_ua=f"{val['ua']:.1f}")
 
+    score_test(record, evaluated(), best_state, views, device, tcfg.select, autocast)
+    record.metrics["best_val_ua"] = best_ua
+    record.seconds = time.perf_counter() - t0
+    return record
+
+
+def optimiser(model, tcfg):
+    """AdamW and its schedule, the same for every method: a linear warm-up over
+    the first ``WARMUP_SHARE`` of ``tcfg.steps``, then cosine decay to zero."""
+    steps = tcfg.steps
+    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    warm = max(1, round(steps * WARMUP_SHARE))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    return opt, sched
+
+
+def optimiser_step(model, loss, opt, sched, scaler=None) -> None:
+    """Backward, clip the gradient norm to ``GRAD_CLIP``, step (through the fp16
+    gradient scaler when there is one) and advance the schedule."""
+    opt.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+    else:
+        loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+    scaler.step(opt) if scaler is not None else opt.step()
+    if scaler is not None:
+        scaler.update()
+    sched.step()
+
+
+def score_test(record: RunRecord, last_model, best_state: dict, views, device, select: str, autocast=None) -> None:
+    """Score the last and the best-on-validation checkpoints on the test view;
+    fill ``record`` with the predictions, embeddings, metrics and weights of the
+    one ``select`` names, and the other's UA and WA (``ua_best``, ``ua_last``, ...)."""
     y_test = views.test.y.cpu().numpy()
-    last = copy.deepcopy(evaluated())
+    last = copy.deepcopy(last_model)
     best = copy.deepcopy(last)
     best.load_state_dict(best_state)
     scored = {}
     for name, net in (("best", best), ("last", last)):
         P, E = predict(net, views.test, device, embed=True, autocast=autocast)
         scored[name] = (net, P, E, evaluate(y_test, P.argmax(1), views.n_classes))
-    final, P, E, metrics = scored[tcfg.select]
-    record.seconds = time.perf_counter() - t0
-    record.y_true, record.probs, record.embeddings = y_test, P, E
-    record.y_pred = P.argmax(1)
-    record.metrics = metrics | {"best_val_ua": best_ua} | {
-        f"{k}_{name}": scored[name][3][k] for name in scored for k in ("ua", "wa")}
+    final, P, E, metrics = scored[select]
+    record.y_true, record.probs, record.embeddings, record.y_pred = y_test, P, E, P.argmax(1)
+    record.metrics = metrics | {f"{k}_{name}": scored[name][3][k] for name in scored for k in ("ua", "wa")}
     record.state_dict = {k: v.detach().cpu() for k, v in final.state_dict().items()}
-    return record

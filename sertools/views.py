@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .audio import Padded, group_normalise, normalisation_stats, pad_batch
+from .audio import group_normalise, normalisation_stats, pad_batch
+from .core import Padded
 
 
 @dataclass

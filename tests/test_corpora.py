@@ -432,3 +432,13 @@ def test_folder_wrong_layout(tmp_path):
     pd.DataFrame({"clip_id": ["x"], "emotion": ["happy"]}).to_csv(tmp_path / "labels.csv", index=False)
     with pytest.raises(FileNotFoundError, match="lacks the column\\(s\\) speaker"):
         folder.load(tmp_path)
+
+
+def test_chosen_val_speakers_are_never_drawn_for_test():
+    """Only val speakers named: test comes from the others, and val keeps its speaker."""
+    spk = [f"s{i}" for i in range(10)]
+    for seed in range(5):
+        sp = speaker_splits(spk, seed=seed, val_speakers=["s1"])
+        assert sp["s1"] == "val" and "test" in sp.values()
+    with pytest.raises(ValueError, match="both val_speakers and test_speakers"):
+        speaker_splits(spk, val_speakers=["s1"], test_speakers=["s1", "s2"])

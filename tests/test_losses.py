@@ -426,3 +426,8 @@ def test_aggregate_unknown_rule_names_the_allowed_ones():
     assert "median" in msg
     for rule in ("mean", "max", "logit_mean", "vote"):
         assert rule in msg
+
+
+def test_make_method_treats_none_as_the_default():
+    """A keyword None keeps the method's default, as a None in the config does."""
+    assert make_method("fixmatch", tau=None).tau == make_method("fixmatch").tau == 0.95

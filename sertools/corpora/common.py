@@ -206,9 +206,14 @@ def speaker_splits(speakers, val_share: float = 0.15, test_share: float = 0.2, s
         order = _interleave(speakers, groups or {}, np.random.default_rng([seed, 23]))
         n_test = max(1, round(test_share * len(order)))
         n_val = max(1, min(round(val_share * len(order)), len(order) - n_test - 1))
-        test_speakers = order[:n_test] if test_speakers is None else test_speakers
+        if test_speakers is None:  # never one of the chosen val speakers
+            test_speakers = [s for s in order if s not in set(map(str, val_speakers or []))][:n_test]
         rest = [s for s in order if s not in set(map(str, test_speakers))]
         val_speakers = rest[:n_val] if val_speakers is None else val_speakers
+    both = set(map(str, val_speakers)) & set(map(str, test_speakers))
+    if both:
+        raise ValueError(f"speaker(s) {sorted(both)} are in both val_speakers and test_speakers; a speaker "
+                         "belongs to one split")
     out = {s: "train" for s in speakers}
     out.update({str(s): "val" for s in val_speakers})
     out.update({str(s): "test" for s in test_speakers})

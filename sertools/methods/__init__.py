@@ -35,5 +35,6 @@ def make_method(name: str, tcfg=None, **params) -> Method:
     for k, v in params.items():
         if k not in cls.defaults:
             raise TypeError(f"{name} has no parameter {k!r}; it takes {sorted(cls.defaults)}")
-        setattr(m, k, v)
+        if v is not None:  # None keeps the default, as in Method(...) and from_config
+            setattr(m, k, v)
     return m

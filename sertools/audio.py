@@ -3,7 +3,7 @@
 Reading uses soundfile (torchaudio's own loader needs torchcodec); stereo is
 mixed down and other sampling rates are resampled with torchaudio.
 
-Features follow the seed (KBS 2021), which fed short-time spectra to its
+Features follow the paper (KBS 2021), which fed short-time spectra to its
 Transformer: ``stft`` gives log-magnitude STFT frames, ``logmel`` (the
 usual default) pools them through a mel filterbank first. Frames are 25 ms
 long every 10 ms by default. Normalisation statistics (mean and standard
@@ -11,7 +11,7 @@ deviation per frequency bin) come from the training split only, so nothing
 about the test speakers leaks into training; features and statistics are
 computed once per corpus and cached on disk.
 
-Beyond the seed (issue 13), the kit's default appends three frame-level
+Beyond the paper, the kit's default appends three frame-level
 ``pitch_tracks`` (F0 in semitones, voicing, loudness) to the log-mel, and
 ``group_normalise`` removes what a clip or a speaker adds to every frame
 before the pool's z-score: per-clip mean and variance of the spectrum
@@ -93,7 +93,7 @@ class FeatureExtractor(torch.nn.Module):
         elif kind == "stft":
             self.spec = torchaudio.transforms.Spectrogram(n_fft=n_fft, win_length=win, hop_length=hop, power=2.0)
         else:
-            raise ValueError(f"features={kind!r} is not known; choose logmel or stft")
+            raise ValueError(f"frontend={kind!r} is not known; choose logmel or stft")
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         return torch.log(self.spec(wave) + 1e-6).transpose(-1, -2)
@@ -103,15 +103,15 @@ class FeatureExtractor(torch.nn.Module):
 
 
 def extractor_for(tcfg, sr: int = 16000) -> FeatureExtractor:
-    return FeatureExtractor(tcfg.features, sr, tcfg.n_fft, tcfg.win_ms, tcfg.hop_ms, tcfg.n_mels)
+    return FeatureExtractor(tcfg.frontend, sr, tcfg.n_fft, tcfg.win_ms, tcfg.hop_ms, tcfg.n_mels)
 
 
 def classic_logmel_config(tcfg):
     """The log-mel settings the classic ``logmel`` features (and the corpus's
-    difficulty check) keep whatever the deep model's inputs are: the seed's
+    difficulty check) keep whatever the deep model's inputs are: the paper's
     25 ms window, 40 bands, no pitch tracks."""
     import dataclasses
-    return dataclasses.replace(tcfg, features="logmel", n_fft=400, win_ms=25.0, hop_ms=10.0, n_mels=40,
+    return dataclasses.replace(tcfg, frontend="logmel", n_fft=400, win_ms=25.0, hop_ms=10.0, n_mels=40,
                                pitch_tracks=False)
 
 
@@ -172,7 +172,7 @@ def feature_key(tcfg) -> str:
     """The disk cache's key of the raw features: the kind, then a hash of every
     field the features step reads (``config.STAGE_FIELDS["features"]``) and the
     pitch tracks' version."""
-    return f"{tcfg.features}-{stage_key('features', tcfg, extra={'tracks_version': TRACKS_VERSION})}"
+    return f"{tcfg.frontend}-{stage_key('features', tcfg, extra={'tracks_version': TRACKS_VERSION})}"
 
 
 def corpus_features(clips, tcfg, key: str | None = None) -> list[torch.Tensor]:
@@ -210,7 +210,7 @@ def group_normalise(feats: list[torch.Tensor], how: str = "pool", groups=None) -
     """Remove what a recording (or a speaker) adds to every frame, before the pool's z-score.
 
     how : ``pool`` (nothing here: the training pool's statistics alone, the
-        seed's setting), ``utterance_mean`` (subtract each clip's own mean per
+        paper's setting), ``utterance_mean`` (subtract each clip's own mean per
         bin: a gain or a microphone colour is an additive constant in the log
         domain, so it vanishes), ``utterance`` (subtract the mean and divide
         by the standard deviation per bin: cepstral mean and variance

@@ -143,7 +143,7 @@ def main(argv=None):
     print(f"views and face teacher clip distributions: {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
     corpus_features(clips, tcfg, key=None)
-    print(f"the speech model's inputs ({tcfg.features}, {tcfg.win_ms:g} ms, {views.n_in} per frame"
+    print(f"the speech model's inputs ({tcfg.frontend}, {tcfg.win_ms:g} ms, {views.n_in} per frame"
           f"{', with pitch tracks' if tcfg.pitch_tracks else ''}): {time.perf_counter() - t0:.1f} s")
     step_s, share = pipeline_share(views, tcfg)
     print(f"supervised step: {1000 * step_s:.1f} ms, data pipeline (batch + SpecAugment) {100 * share:.1f} % of it   [goal <= 20 %]")

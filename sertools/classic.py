@@ -1,4 +1,4 @@
-"""The seed paper's "traditional methods": handcrafted features and scikit-learn.
+"""The paper's "traditional methods": handcrafted features and scikit-learn.
 
 Before deep networks, speech emotion recognition measured a few dozen
 acoustic cues per utterance (``sertools.prosody``, in the spirit of eGeMAPS)

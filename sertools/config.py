@@ -1,7 +1,7 @@
 """Configuration: one flat dataclass per stage, and the three presets.
 
 ``CorpusConfig`` holds the knobs of the built-in simulation (sizes, emotion
-strength, face-voice agreement); ``TrainConfig`` holds features, model,
+strength, face-voice agreement); ``TrainConfig`` holds the front end, model,
 optimisation and method knobs. Both are plain dataclasses with defaults that
 run (the ``default`` preset), in the spirit of nanoGPT's config: nothing is
 hidden behind a framework.
@@ -61,17 +61,17 @@ class TrainConfig:
     device: str = "auto"               # auto: cuda, then mps, then cpu
     # label budget: labeled clips per class taken from the labeled pool
     n_labeled: int = 30
-    # features (sertools.audio)
-    features: str = "logmel"           # "logmel" or "stft"
-    classic_features: str = "prosody"  # the classic methods' input: "prosody", "logmel" or "egemaps"
+    # the speech model's front end (sertools.audio): what the deep methods read
+    frontend: str = "logmel"           # "logmel" or "stft"
+    classic_features: str = "prosody"  # the classic methods' feature set: "prosody", "logmel" or "egemaps"
     n_fft: int = 400                   # 25 ms at 16 kHz
     win_ms: float = 25.0
     hop_ms: float = 10.0
     n_mels: int = 40
-    # inputs beyond the seed's (issue 13; the seed's setting: features="stft", pitch_tracks=False,
-    # norm="pool", pooling="mean"): each measured in notebooks/02 and by `make bench`
+    # inputs beyond the paper's (its setting: PAPER_SETTING below): each measured in notebooks/02 and by
+    # `make bench`
     pitch_tracks: bool = True          # append frame-level F0 (semitones), voicing and loudness (audio.pitch_tracks)
-    norm: str = "utterance"            # spectrum, before the training pool's z-score: "pool" (nothing more, the seed's),
+    norm: str = "utterance"            # spectrum, before the training pool's z-score: "pool" (nothing more, the paper's),
                                        # "utterance_mean", "utterance" (per-clip mean and variance, CMVN) or "speaker"
     track_norm: str = "speaker"        # the pitch tracks' normalisation: "same" as norm, or one of norm's values
     # model (sertools.models.SpeechTransformer)
@@ -82,7 +82,7 @@ class TrainConfig:
     dropout: float = 0.2               # residual and feed-forward paths of the encoder, and the head (0.1 before issue 13)
     attn_dropout: float = 0.0          # on the attention weights (off: see SpeechTransformer)
     subsample: int = 4                 # time subsampling of the conv front-end
-    pooling: str = "stats"             # over time: "mean" (the seed's) or "stats" (mean and std)
+    pooling: str = "stats"             # over time: "mean" (the paper's) or "stats" (mean and std)
     # optimisation (sertools.train)
     steps: int = 300
     batch_size: int = 32
@@ -119,10 +119,14 @@ class TrainConfig:
     finetune_steps: int | None = None  # dcmkt_finetune: the last steps of the budget, on the labeled set
 
 
-# The seed's own speech model (KBS 2021): STFT frames, no pitch tracks, the training pool's z-score alone, mean
-# pooling. ``get_config(preset, **SEED_SETTING)`` or ``run(method, **SEED_SETTING)``; lesson 02 compares it with
+# The paper's own speech model (KBS 2021): STFT frames, no pitch tracks, the training pool's z-score alone, mean
+# pooling. ``get_config(preset, **PAPER_SETTING)`` or ``run(method, **PAPER_SETTING)``; lesson 02 compares it with
 # the kit's default step by step.
-SEED_SETTING = dict(features="stft", pitch_tracks=False, norm="pool", track_norm="same", pooling="mean")
+PAPER_SETTING = dict(frontend="stft", pitch_tracks=False, norm="pool", track_norm="same", pooling="mean")
+
+# Keys that were renamed, and what to write instead.
+RENAMED = {"features": "the key 'features' is now 'frontend' (the speech model's input: logmel or stft); the "
+                       "classic methods' feature set is 'classic_features' (--features on the command line)"}
 
 PRESETS: dict[str, dict[str, dict]] = {
     "quick": {
@@ -157,7 +161,7 @@ RANGES: dict[str, tuple] = {
     "snr_db_a": (-10.0, 80.0), "snr_db_b": (-10.0, 80.0),
     "device": ("auto", "cpu", "cuda", "mps"),
     "n_labeled": (1, 1_000_000),
-    "features": ("logmel", "stft"), "attn_dropout": (0.0, 0.9), "classic_features": ("prosody", "logmel", "egemaps"),
+    "frontend": ("logmel", "stft"), "attn_dropout": (0.0, 0.9), "classic_features": ("prosody", "logmel", "egemaps"),
     "n_fft": (64, 8192), "win_ms": (5.0, 200.0), "hop_ms": (1.0, 100.0), "n_mels": (8, 256),
     "norm": ("pool", "utterance_mean", "utterance", "speaker"),
     "track_norm": ("same", "pool", "utterance_mean", "utterance", "speaker"), "pooling": ("mean", "stats"),
@@ -268,6 +272,8 @@ def get_config(preset: str | None = None, **overrides) -> tuple[CorpusConfig, Tr
     train = TrainConfig(**PRESETS[preset]["train"])
     for key, value in overrides.items():
         targets = [c for c in (corpus, train) if hasattr(c, key)]
+        if not targets and key in RENAMED:
+            raise ConfigError(RENAMED[key])
         if not targets:
             known = sorted({f.name for c in (corpus, train) for f in dataclasses.fields(c)})
             raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(known)}")
@@ -299,7 +305,7 @@ def config_hash(*cfgs, extra: dict | None = None) -> str:
 # these and nothing else (``stage_key``), so a field a stage reads cannot be missing from its key.
 # tests/test_config.py checks that the features and views steps read no other field.
 _FACE_SET = ("corpus_seed", "classes", "face_size", "n_face_images", "n_face_identities")
-_FEATURES = ("features", "n_fft", "win_ms", "hop_ms", "n_mels", "pitch_tracks")
+_FEATURES = ("frontend", "n_fft", "win_ms", "hop_ms", "n_mels", "pitch_tracks")
 STAGE_FIELDS = {
     "face_set": _FACE_SET,                                                   # synth.corpus.face_image_set
     "teacher": _FACE_SET + ("face_arch", "face_epochs"),                     # teacher.train_teacher

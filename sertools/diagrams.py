@@ -149,11 +149,11 @@ def _fusion(title: str, fuse_text: str, total: str) -> dict:
 
 
 SPECS["fusion_weighted"] = _fusion(
-    "Weighted fusion (seed method): face and voice vote with weights",
+    "Weighted fusion (the paper's method): face and voice vote with weights",
     r"$p = \alpha p_f + (1-\alpha) p_s$" "\n" r"$\hat y$ = argmax $p$, keep if max $p \geq \tau$",
     r"$L = L_s + \lambda_u\,L_u$")
 SPECS["fusion_consistent"] = _fusion(
-    "Consistent fusion (seed method): keep clips where face and voice agree",
+    "Consistent fusion (the paper's method): keep clips where face and voice agree",
     r"$y_s$ = argmax $p_s$, $y_f$ = argmax $p_f$" "\n" r"agree: keep; else keep w.p. $\varepsilon$" "\n"
     r"with $\hat y$ drawn from $\{y_s, y_f\}$", r"$L = L_s + \lambda_u\,L_u$")
 

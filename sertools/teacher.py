@@ -1,6 +1,6 @@
 """The face-expression teacher and its clip-level predictions.
 
-The seed (KBS 2021) trains a MobileNet on face-expression datasets, runs it
+The paper (KBS 2021) trains a MobileNet on face-expression datasets, runs it
 on the frames of unlabeled videos, aggregates the frame predictions into one
 distribution per clip, and transfers that distribution to the speech model
 (as Albanie et al. 2018 did for EmoVoxCeleb). Here the teacher is trained

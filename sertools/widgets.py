@@ -164,7 +164,7 @@ def spectrogram_explorer(wave, sr: int = 16000, live: bool = True):
 
 def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85, 1.0), store=None,
                     run_now: bool = True, progress: bool = False):
-    """The seed's fusion with its knobs, beside the supervised baseline.
+    """The paper's fusion with its knobs, beside the supervised baseline.
 
     Controls: the method (``fusion_weighted`` or ``fusion_consistent``), alpha
     and the threshold tau (weighted fusion), epsilon (consistent fusion), and

@@ -14,7 +14,7 @@ def _changed(cfg, name):
     other = {bool: lambda x: not x, int: lambda x: x + 1, float: lambda x: x * 0.5 + 0.25}
     if type(v) in other:
         return dataclasses.replace(cfg, **{name: other[type(v)](v)})
-    alternatives = {"features": "stft", "classes": "sentiment3", "face_arch": "mobilenetv3_small_050",
+    alternatives = {"frontend": "stft", "classes": "sentiment3", "face_arch": "mobilenetv3_small_050",
                     "face_teacher": "fer2013", "fer_map": "fold", "aggregate": "vote", "norm": "speaker",
                     "track_norm": "utterance"}
     new = alternatives[name] if alternatives[name] != v else "pool"
@@ -73,3 +73,10 @@ def test_every_stage_field_is_a_config_field():
     names = {f.name for f in dataclasses.fields(CorpusConfig)} | {f.name for f in dataclasses.fields(TrainConfig)}
     for stage, fields in STAGE_FIELDS.items():
         assert set(fields) <= names, (stage, set(fields) - names)
+
+
+def test_the_renamed_key_says_what_to_write_instead():
+    from sertools.config import ConfigError
+    with pytest.raises(ConfigError, match="'features' is now 'frontend'"):
+        get_config("quick", features="stft")
+    assert get_config("quick", frontend="stft")[1].frontend == "stft"

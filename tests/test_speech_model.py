@@ -180,9 +180,9 @@ def test_ece_on_hand_made_cases():
 def test_the_papers_stft_setting_still_runs_end_to_end():
     from sertools.experiment import run
     tiny = dict(steps=4, eval_every=2, d_model=16, dim_ff=16, n_heads=2, n_layers=1, batch_size=8)
-    from sertools.config import SEED_SETTING
-    rec = run("supervised", preset="quick", progress=False, **SEED_SETTING, **tiny)
-    assert rec.config["features"] == "stft" and rec.config["pooling"] == "mean" and not rec.config["pitch_tracks"]
+    from sertools.config import PAPER_SETTING
+    rec = run("supervised", preset="quick", progress=False, **PAPER_SETTING, **tiny)
+    assert rec.config["frontend"] == "stft" and rec.config["pooling"] == "mean" and not rec.config["pitch_tracks"]
     assert rec.probs.shape[1] == 4 and np.isfinite(rec.metrics["ua"])
     assert rec.state_dict["front.convs.0.weight"].shape[1] == 400 // 2 + 1   # STFT bins, no tracks
     rec2 = run("supervised", preset="quick", progress=False, **tiny)         # the kit's default inputs

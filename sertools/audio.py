@@ -96,13 +96,16 @@ class FeatureExtractor(torch.nn.Module):
             raise ValueError(f"frontend={kind!r} is not known; choose logmel or stft")
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        """Log features of a waveform: (..., samples) -> (..., frames, F)."""
         return torch.log(self.spec(wave) + 1e-6).transpose(-1, -2)
 
     def n_frames(self, n_samples: int) -> int:
+        """How many frames ``forward`` makes of ``n_samples`` samples (centred frames)."""
         return n_samples // self.hop + 1
 
 
 def extractor_for(tcfg, sr: int = 16000) -> FeatureExtractor:
+    """The feature extractor a TrainConfig names (``frontend``, window, hop, bands)."""
     return FeatureExtractor(tcfg.frontend, sr, tcfg.n_fft, tcfg.win_ms, tcfg.hop_ms, tcfg.n_mels)
 
 

@@ -95,6 +95,7 @@ def difficulty(clips, feats) -> tuple[float, float]:
 
 
 def main(argv=None):
+    """``make bench``: print the speed (and, with --only accuracy, the accuracy) figures."""
     from .config import get_config
     from .methods import METHODS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

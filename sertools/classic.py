@@ -121,6 +121,7 @@ class GMMClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
+        """One Gaussian mixture per class, fitted on that class's rows of X (n, d)."""
         X, y = np.asarray(X), np.asarray(y)
         self.classes_ = np.unique(y)
         self.mixtures_ = [GaussianMixture(min(self.n_components, int((y == c).sum())),
@@ -134,6 +135,7 @@ class GMMClassifier(ClassifierMixin, BaseEstimator):
         return softmax(np.stack([m.score_samples(X) for m in self.mixtures_], axis=1), axis=1)
 
     def predict(self, X):
+        """The most likely class of each row of X."""
         return self.classes_[self.predict_proba(X).argmax(1)]
 
 

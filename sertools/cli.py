@@ -50,6 +50,7 @@ def _fmt(metrics: dict) -> str:
 
 
 def cmd_train(a) -> int:
+    """``sertools train``: train one run afresh, store it, print its metrics."""
     from .store import RunStore
     sets = _sets(a)
     store = RunStore(a.out)
@@ -72,6 +73,7 @@ def _jobs(value: str) -> int:
 
 
 def cmd_compare(a) -> int:
+    """``sertools compare``: the comparison grid, its tables and its figures; 1 if a run failed."""
     from .results import run_comparison
     from .viz import save_comparison_plots
     methods = [m.strip() for m in a.methods.split(",")] if a.methods else None
@@ -92,6 +94,7 @@ def cmd_compare(a) -> int:
 
 
 def cmd_sweep(a) -> int:
+    """``sertools sweep``: UA against the face-voice agreement rate, sweep.csv and sweep.png."""
     from .results import SWEEP_AGREEMENTS, SWEEP_METHODS, sweep
     from .viz import sweep_plot
     methods = [m.strip() for m in a.methods.split(",")] if a.methods else list(SWEEP_METHODS)
@@ -107,6 +110,7 @@ def cmd_sweep(a) -> int:
 
 
 def cmd_corpus(a) -> int:
+    """``sertools corpus``: write the built-in corpus as a folder corpus (WAV, MP4, labels.csv)."""
     from .corpora.folder import write_folder
     from .synth.corpus import builtin_corpus
     ccfg, _ = get_config(a.preset, **parse_sets(a.set))
@@ -117,6 +121,7 @@ def cmd_corpus(a) -> int:
 
 
 def cmd_teacher(a) -> int:
+    """``sertools teacher``: train the face teacher again and print its held-out accuracy."""
     from .teacher import train_teacher
     ccfg, tcfg = get_config(a.preset, **parse_sets(a.set))
     res = train_teacher(ccfg, tcfg, progress=not a.quiet, refresh=True)
@@ -126,6 +131,7 @@ def cmd_teacher(a) -> int:
 
 
 def cmd_face(a) -> int:
+    """``sertools face PATH``: the face teacher's class distribution for an image or a video."""
     from .teacher import describe_file
     ccfg, tcfg = get_config(a.preset, **parse_sets(a.set))
     print(describe_file(a.path, ccfg, tcfg))
@@ -133,6 +139,7 @@ def cmd_face(a) -> int:
 
 
 def main(argv=None) -> int:
+    """Parse the command line and run it; 0 on success, 1 on failed runs, 2 on bad input."""
     ap = argparse.ArgumentParser(prog="sertools", description="Speech emotion recognition with scarce labels: a teaching kit.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("compare", help="run methods over seeds, write results.csv, results.md and plots")

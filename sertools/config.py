@@ -221,6 +221,7 @@ def _check_type(key: str, value, default) -> None:
 
 
 def validate(cfg) -> None:
+    """Check every field of a config against its kind and documented range; ConfigError names the key."""
     for f in dataclasses.fields(cfg):
         _check_type(f.name, getattr(cfg, f.name), f.default)
         check_value(f.name, getattr(cfg, f.name))
@@ -333,4 +334,5 @@ def stage_key(stage: str, *cfgs, extra: dict | None = None) -> str:
 
 
 def class_names(classes: str) -> tuple[str, ...]:
+    """The class names of a class set: ``emotion4`` (neutral, happy, sad, angry) or the sentiments."""
     return EMOTIONS if classes == "emotion4" else SENTIMENTS

@@ -33,6 +33,7 @@ class Padded(NamedTuple):
     mask: torch.Tensor
 
     def to(self, device, non_blocking: bool = False) -> "Padded":
+        """The same batch on ``device``."""
         return Padded(self.x.to(device, non_blocking=non_blocking), self.mask.to(device, non_blocking=non_blocking))
 
     def __len__(self):  # the batch size, like a tensor's
@@ -51,6 +52,7 @@ def select_device(name: str = "auto") -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators (a run's initial weights, dropout)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -79,6 +79,7 @@ def slider(description, value, lo, hi, step=None, log=False):
 
 
 def dropdown(description, options, value=None):
+    """A labelled ipywidgets dropdown (default: the first option)."""
     extra = {} if value is None else {"value": value}  # default: the first option
     return W.Dropdown(options=options, description=description, style={"description_width": "initial"}, **extra)
 

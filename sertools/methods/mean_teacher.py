@@ -44,16 +44,20 @@ def ema_update(teacher, student, beta: float) -> None:
 
 
 class MeanTeacher(Method):
+    """Mean Teacher (Tarvainen & Valpola 2017): consistency with an EMA teacher of the
+    student's weights; knobs lambda_u (10), ramp (0.4), ema_decay (0.99). The teacher is evaluated."""
     name = "mean_teacher"
     defaults = {**Method.defaults, "lambda_u": 10.0, "ramp": 0.4, "ema_decay": 0.99}
 
     def setup(self, model, n_unlabeled, n_classes, steps=None):
+        """The teacher starts as a frozen copy of the student."""
         self.updates = 0
         self.teacher = copy.deepcopy(model)
         for p in self.teacher.parameters():
             p.requires_grad_(False)
 
     def step(self, model, batch, weak, strong, progress):
+        """Labeled CE + ramped MSE between the student's and the teacher's softmax on two noised views of u."""
         loss_x = supervised_loss(model, batch, self.labeled_aug(weak, strong))
         logits = model(weak(batch["u"]))
         self.teacher.train(model.training)  # the teacher is noisy too (dropout)
@@ -66,8 +70,10 @@ class MeanTeacher(Method):
             "pl_acc": pseudo_label_accuracy(p_t.argmax(-1), batch["u_y"])}
 
     def after_step(self, model, progress):
+        """Move the teacher towards the student (``ema_update`` with the warm-up ``ema_decay_at``)."""
         self.updates += 1
         ema_update(self.teacher, model, ema_decay_at(self.updates, self.ema_decay))
 
     def eval_model(self, model):
+        """The teacher, not the student, is validated and tested."""
         return self.teacher

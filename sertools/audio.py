@@ -139,15 +139,15 @@ def pitch_tracks(wave: np.ndarray, sr: int, n_frames: int, hop_ms: float = 10.0)
     model the pitch level, range and contour, and the loudness, that the
     classic features read out directly.
     """
-    from .prosody import FRAME_MS, HOP_MS, _analyse, _semitones
-    a = _analyse(np.asarray(wave, np.float32), sr)
+    from .prosody import FRAME_MS, HOP_MS, analyse_frames, semitones
+    a = analyse_frames(np.asarray(wave, np.float32), sr)
     voiced, f0 = a["voiced"], a["f0"]
-    st = _semitones(f0)
+    st = semitones(f0)
     t = np.arange(len(f0))
     if voiced.any():
         st = np.interp(t, t[voiced], st[voiced])
     else:
-        st = np.full(len(f0), _semitones(np.array([150.0]))[0])  # no pitch: a neutral middle value
+        st = np.full(len(f0), semitones(np.array([150.0]))[0])  # no pitch: a neutral middle value
     tr = np.stack([st, a["strength"], a["rms_db"]], 1).astype(np.float32)
     # prosody frame i covers [i hop, i hop + FRAME_MS): its centre is frame i + FRAME_MS/2/hop of a centred STFT
     lead = int(round(FRAME_MS / 2 / HOP_MS))

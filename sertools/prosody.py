@@ -105,7 +105,7 @@ def _setup(sr: int, L: int) -> dict:
                 win_r=(acf_win[lags] / acf_win[0]).astype(np.float32))
 
 
-def _analyse(wave: np.ndarray, sr: int) -> dict:
+def analyse_frames(wave: np.ndarray, sr: int) -> dict:
     """Per-frame analysis shared by all features: power spectrum, RMS, pitch.
 
     One FFT per frame gives both the spectrum and, through the
@@ -115,6 +115,12 @@ def _analyse(wave: np.ndarray, sr: int) -> dict:
     hiss are not) and divided by the window's own autocorrelation, as
     Boersma (1993) does, so that a perfectly periodic frame scores 1 at its
     period.
+
+    Returns a dict of per-frame arrays (n frames of ``FRAME_MS`` every
+    ``HOP_MS``): spec (n, bins) power spectrum, freqs (bins,) in Hz, rms_db
+    (n,), f0 (n,) in Hz (0 where unvoiced), strength (n,) the normalised
+    autocorrelation peak in 0-1, voiced (n,) bool. ``audio.pitch_tracks``
+    reads it too.
     """
     frames = _frames(wave, sr)
     k = _setup(sr, frames.shape[1])
@@ -178,10 +184,10 @@ def estimate_f0(wave: np.ndarray, sr: int = 16000) -> np.ndarray:
     >>> bool(abs(np.median(f0[f0 > 0]) - 150) < 2)
     True
     """
-    return _analyse(wave, sr)["f0"]
+    return analyse_frames(wave, sr)["f0"]
 
 
-def _semitones(f0_hz: np.ndarray) -> np.ndarray:
+def semitones(f0_hz: np.ndarray) -> np.ndarray:
     """Hz -> semitones relative to 27.5 Hz (the lowest A of a piano), as eGeMAPS."""
     return 12.0 * np.log2(np.maximum(f0_hz, 1e-3) / 27.5)
 
@@ -191,9 +197,9 @@ def _pitch_functionals(f0: np.ndarray, voiced: np.ndarray) -> dict[str, float]:
     if voiced.sum() < 3:
         return dict(f0_mean_hz=0.0, f0_mean_st=0.0, f0_std_st=0.0, f0_range_st=0.0,
                     f0_slope=0.0, f0_rise=0.0, f0_fall=0.0)
-    st = _semitones(f0[voiced])
+    st = semitones(f0[voiced])
     t = np.flatnonzero(voiced) * HOP_MS / 1000.0
-    d = np.diff(_semitones(f0))[voiced[1:] & voiced[:-1]] / (HOP_MS / 1000.0)  # st/s within voiced runs
+    d = np.diff(semitones(f0))[voiced[1:] & voiced[:-1]] / (HOP_MS / 1000.0)  # st/s within voiced runs
     return dict(f0_mean_hz=float(f0[voiced].mean()), f0_mean_st=float(st.mean()),
                 f0_std_st=float(st.std()), f0_range_st=float(np.subtract(*np.percentile(st, [95, 5]))),
                 f0_slope=float(np.polyfit(t, st, 1)[0]),
@@ -275,7 +281,7 @@ def prosodic_features(wave: np.ndarray, sr: int = 16000) -> dict[str, float]:
     >>> f["voiced_fraction"] < 0.2
     True
     """
-    a = _analyse(wave, sr)
+    a = analyse_frames(wave, sr)
     return {**_pitch_functionals(a["f0"], a["voiced"]),
             **_rate_functionals(a["rms_db"], a["voiced"]),
             **_loudness_functionals(a["rms_db"]),

@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     _common(p)
     p.set_defaults(fn=cmd_compare)
     p = sub.add_parser("sweep", help="UA against the corpus's face-voice agreement rate (the fusion regime)")
-    p.add_argument("--agreements", default=None, help="face_voice_agreement values (default 0.4,0.55,0.7,0.85,1.0)")
+    p.add_argument("--agreements", default=None, help="face_voice_agreement values (default 0.4,0.7,1.0)")
     p.add_argument("--methods", default=None, help="default: supervised,fixmatch,dcmkt_finetune,fusion_weighted,fusion_consistent")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--out", default="results/sweep")

@@ -155,3 +155,19 @@ def test_sweep_over_the_agreement_rate_writes_its_table_and_figure(tmp_path):
     face = df[df["method"] == "fusion_consistent"].set_index("agreement")["face_label_acc"]
     assert face[1.0] > face[0.5]            # the teacher's labels match the voice more often when faces agree
     assert (tmp_path / "sweep.csv").exists() and (tmp_path / "sweep.png").stat().st_size > 1000
+    # supervised never reads the faces: trained once, at the first rate, and reported at both
+    sup = df[df["method"] == "supervised"]
+    assert (sup["computed_at"] == 0.5).all() and sup["ua"].nunique() == 1
+    assert len(list((tmp_path / "runs").glob("supervised-*"))) == 1
+
+
+def test_the_agreement_rate_changes_only_the_faces():
+    """Why a face-blind method's sweep row may repeat: the waves, labels and splits are the
+    same at every rate, and only which faces agree with the voice changes."""
+    import numpy as np
+    from sertools.config import get_config
+    from sertools.synth.corpus import builtin_corpus
+    a, b = (builtin_corpus(get_config("quick", face_voice_agreement=r)[0], progress=False) for r in (0.5, 1.0))
+    assert all(np.array_equal(x, y) for x, y in zip(a.waves, b.waves))
+    assert a.table[["split", "speaker", "label"]].equals(b.table[["split", "speaker", "label"]])
+    assert (a.table["face_label"] != b.table["face_label"]).mean() > 0.2

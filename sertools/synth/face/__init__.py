@@ -60,10 +60,16 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from .action_units import ACTION_UNITS, AU_PROTOTYPES, emotion_aus
+from .action_units import check_aus as _check_aus
+from .action_units import check_emotion as _check_emotion
+from .checks import check_range as _check_range
+from .identity import HAIR_STYLES, Identity, random_identity
+from .identity import SKIN_TONES as _SKIN
 
 __all__ = [
     "ACTION_UNITS",
@@ -78,34 +84,6 @@ __all__ = [
     "face_image_set",
 ]
 
-# Apex intensities of each emotion's prototype (Ekman & Friesen 1978; EMFACS).
-AU_PROTOTYPES: dict[str, dict[str, float]] = {
-    "neutral": {},
-    "happy": {"AU6": 1.0, "AU12": 1.0},
-    "sad": {"AU1": 1.0, "AU4": 1.0, "AU15": 1.0},
-    "angry": {"AU4": 1.0, "AU5": 1.0, "AU7": 1.0, "AU23": 1.0},
-    "surprise": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU26": 1.0},
-    "fear": {"AU1": 1.0, "AU2": 1.0, "AU4": 1.0, "AU5": 1.0, "AU7": 1.0, "AU20": 1.0, "AU26": 1.0},
-    "disgust": {"AU9": 1.0, "AU15": 1.0, "AU16": 1.0},
-}
-
-# The action units the drawing knows, with their FACS names.
-ACTION_UNITS: dict[str, str] = {
-    "AU1": "inner brow raiser",
-    "AU2": "outer brow raiser",
-    "AU4": "brow lowerer",
-    "AU5": "upper lid raiser",
-    "AU6": "cheek raiser",
-    "AU7": "lid tightener",
-    "AU9": "nose wrinkler",
-    "AU12": "lip corner puller",
-    "AU15": "lip corner depressor",
-    "AU16": "lower lip depressor",
-    "AU20": "lip stretcher",
-    "AU23": "lip tightener",
-    "AU26": "jaw drop",
-}
-
 _SUPERSAMPLE = 4  # draw at 4x the output size, then area-average down
 # Line type of every primitive. Supersampling followed by area averaging is
 # itself anti-aliasing (each output pixel averages 16 canvas pixels), so the
@@ -113,18 +91,6 @@ _SUPERSAMPLE = 4  # draw at 4x the output size, then area-average down
 # half the cost; set cv2.LINE_AA to compare.
 _LINE = cv2.LINE_8
 
-# Palettes (RGB). Skin tones run from light to dark; a random identity
-# interpolates between neighbours so every tone in between occurs.
-_SKIN = np.array([[246, 216, 196], [232, 190, 160], [208, 158, 120],
-                  [178, 124, 88], [138, 90, 62], [100, 66, 48]], dtype=np.float64)
-_HAIR = np.array([[24, 20, 20], [58, 40, 30], [104, 70, 42], [196, 164, 108],
-                  [146, 68, 36], [150, 148, 146]], dtype=np.float64)
-_HAIR_P = np.array([0.3, 0.25, 0.18, 0.12, 0.07, 0.08])
-_IRIS = np.array([[92, 58, 32], [48, 32, 22], [72, 108, 150], [82, 108, 70],
-                  [118, 96, 52]], dtype=np.float64)
-_IRIS_P = np.array([0.4, 0.3, 0.12, 0.08, 0.1])
-_IRIS_P_DARK = np.array([0.45, 0.5, 0.0, 0.0, 0.05])  # blue and green eyes are rare with dark skin
-HAIR_STYLES = ("short", "long", "fringe", "cropped")
 
 # Sample points and shapes reused by every drawing (computed once).
 _T9 = np.linspace(-1.0, 1.0, 9)
@@ -168,179 +134,6 @@ _LONG_SIDE_U = np.array([0.86, 0.92, 1.04, 1.14, 1.12, 0.98])
 _LONG_SIDE_V = np.array([-0.55, 0.0, 0.7, 0.85, 0.0, -0.6])
 _NECK_U = np.array([-0.44, -0.47, -0.56, 0.56, 0.47, 0.44])
 _NECK_V = np.array([0.55, 1.15, 1.6, 1.6, 1.15, 0.55])
-
-
-@dataclass
-class Identity:
-    """One person's face and the scene around it; fixed across their clips.
-
-    Geometry is in *face units*: horizontal positions in units of the face's
-    half-width, vertical ones in units of its half-height, measured from the
-    centre of the face ellipse (negative ``v`` is up). Colours are RGB in
-    [0, 255].
-
-    Attributes
-    ----------
-    face_height : float
-        Half-height of the face as a fraction of the image size.
-    face_ratio : float
-        Face width / height.
-    jaw : float
-        Width of the lower face relative to the upper (narrower = pointed chin).
-    skin : tuple of float
-        Skin colour.
-    eye_size : float
-        Scales the width of the eyes.
-    eye_open : float
-        Scales how far the relaxed eyes are open.
-    eye_spacing : float
-        Horizontal distance of each eye centre from the midline.
-    eye_height : float
-        Vertical position of the eyes (``v``).
-    iris : tuple of float
-        Iris colour.
-    brow_thickness : float
-        Thickness of the eyebrows (``v`` units).
-    brow_gap : float
-        Distance from the eyes up to the brows (``v`` units).
-    brow_slant : float
-        How much higher the inner ends of the relaxed brows sit than the
-        outer ends (``v`` units; negative = lower). Part of a person's
-        resting face: some neutral faces look a little sad or stern.
-    brow : tuple of float
-        Eyebrow colour.
-    nose_length : float
-        Vertical position of the nostrils (``v``).
-    nose_width : float
-        Half-width of the nose wings (``u``).
-    mouth_width : float
-        Half-width of the mouth (``u``).
-    mouth_height : float
-        Vertical position of the mouth (``v``).
-    mouth_curve : float
-        Resting lip-corner position (``v`` units, positive = lower): some
-        relaxed mouths turn down a little, some up.
-    lip_thickness : float
-        Scales both lips.
-    lips : tuple of float
-        Lip colour.
-    hair : tuple of float
-        Hair colour.
-    hair_style : str
-        One of ``HAIR_STYLES``: "short", "long", "fringe", "cropped".
-    hairline : float
-        Height of the hairline at the midline (``v``).
-    background_top, background_bottom : tuple of float
-        The colours of the vertical background gradient (the scene).
-    clothes : tuple of float
-        Colour of the shirt at the bottom of the picture.
-    light_side : float
-        Where the key light comes from, in [-1, 1] (left to right); moves the
-        highlight of the face's shading.
-    """
-
-    face_height: float = 0.33
-    face_ratio: float = 0.8
-    jaw: float = 0.9
-    skin: tuple = (220, 175, 140)
-    eye_size: float = 1.0
-    eye_open: float = 1.0
-    eye_spacing: float = 0.42
-    eye_height: float = -0.08
-    iris: tuple = (92, 58, 32)
-    brow_thickness: float = 0.05
-    brow_gap: float = 0.2
-    brow_slant: float = 0.0
-    brow: tuple = (50, 36, 28)
-    nose_length: float = 0.3
-    nose_width: float = 0.16
-    mouth_width: float = 0.42
-    mouth_height: float = 0.56
-    mouth_curve: float = 0.0
-    lip_thickness: float = 1.0
-    lips: tuple = (180, 100, 95)
-    hair: tuple = (58, 40, 30)
-    hair_style: str = "short"
-    hairline: float = -0.52
-    background_top: tuple = (170, 180, 190)
-    background_bottom: tuple = (110, 120, 130)
-    clothes: tuple = (60, 80, 120)
-    light_side: float = 0.3
-
-
-def _pick(rng: np.random.Generator, palette: np.ndarray, p=None) -> tuple:
-    """A palette colour, a little lighter or darker, with a slight tint."""
-    c = palette[rng.choice(len(palette), p=p)] * rng.uniform(0.85, 1.15) + rng.normal(0.0, 3.0, 3)
-    return tuple(float(x) for x in np.clip(c, 0, 255))
-
-
-def random_identity(rng: np.random.Generator) -> Identity:
-    """Draw a random person (face shape, colouring, hair) and scene.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        The only source of randomness; the same generator state gives the
-        same identity.
-
-    Returns
-    -------
-    Identity
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> person = random_identity(rng)
-    >>> person.hair_style in HAIR_STYLES
-    True
-    """
-    t = rng.uniform(0.0, len(_SKIN) - 1.0)          # continuous skin-tone scale
-    i = min(int(t), len(_SKIN) - 2)
-    skin = _SKIN[i] + (t - i) * (_SKIN[i + 1] - _SKIN[i]) + rng.normal(0.0, 5.0, 3)
-    skin = np.clip(skin, 0, 255)
-    # Lips: redder and darker than the skin.
-    lips = np.clip(skin * np.array([0.82, 0.52, 0.52]) + np.array([25, 0, 5]) + rng.normal(0, 5, 3), 0, 255)
-    # Light hair (blonde, red) is rare with dark skin; grey comes with age.
-    hair_p = _HAIR_P.copy()
-    if t > 2.5:
-        hair_p[3:5] *= 0.1
-    hair = _pick(rng, _HAIR, hair_p / hair_p.sum())
-    # Brows follow the hair but are never lighter than a mid brown.
-    brow = tuple(float(x) for x in np.minimum(np.array(hair) * 0.8, [110, 85, 65]))
-    # Muted scene colours (a wall, a room), lighter or darker towards the floor.
-    grey = rng.uniform(50, 215)
-    bg = np.clip(grey + rng.uniform(0.1, 0.5) * (rng.uniform(0, 255, 3) - grey), 0, 255)
-    bg2 = np.clip(bg * rng.uniform(0.6, 1.25) + rng.normal(0, 8, 3), 0, 255)
-    clothes = np.clip(rng.uniform(20, 220) + 0.5 * (rng.uniform(0, 255, 3) - 128), 0, 255)
-    return Identity(
-        face_height=rng.uniform(0.31, 0.35),
-        face_ratio=rng.uniform(0.76, 0.86),
-        jaw=rng.uniform(0.82, 0.98),
-        skin=tuple(float(x) for x in skin),
-        eye_size=rng.uniform(0.88, 1.12),
-        eye_open=rng.uniform(0.85, 1.15),
-        eye_spacing=rng.uniform(0.39, 0.45),
-        eye_height=rng.uniform(-0.12, -0.04),
-        iris=_pick(rng, _IRIS, _IRIS_P if t < 2.5 else _IRIS_P_DARK),
-        brow_thickness=rng.uniform(0.04, 0.065),
-        brow_gap=rng.uniform(0.18, 0.23),
-        brow_slant=rng.uniform(-0.05, 0.05),
-        brow=brow,
-        nose_length=rng.uniform(0.27, 0.34),
-        nose_width=rng.uniform(0.14, 0.19),
-        mouth_width=rng.uniform(0.37, 0.46),
-        mouth_height=rng.uniform(0.53, 0.6),
-        mouth_curve=rng.uniform(-0.035, 0.04),
-        lip_thickness=rng.uniform(0.8, 1.25),
-        lips=tuple(float(x) for x in lips),
-        hair=hair,
-        hair_style=HAIR_STYLES[rng.choice(4, p=[0.4, 0.25, 0.2, 0.15])],
-        hairline=rng.uniform(-0.6, -0.48),
-        background_top=tuple(float(x) for x in bg),
-        background_bottom=tuple(float(x) for x in bg2),
-        clothes=tuple(float(x) for x in clothes),
-        light_side=rng.uniform(-1.0, 1.0),
-    )
 
 
 def _shade(color, k: float) -> tuple:
@@ -452,32 +245,6 @@ def _background(top: tuple, bottom: tuple, side: int) -> np.ndarray:
     img = cv2.resize(col, (side, side), interpolation=cv2.INTER_NEAREST)  # repeat the column
     img.flags.writeable = False  # shared between calls; draw_face copies it
     return img
-
-
-def _check_emotion(emotion: str) -> dict:
-    if emotion not in AU_PROTOTYPES:
-        raise ValueError(f"unknown emotion {emotion!r}; allowed: {', '.join(AU_PROTOTYPES)}")
-    return AU_PROTOTYPES[emotion]
-
-
-def _check_range(name: str, value: float, low: float, high: float = math.inf) -> float:
-    value = float(value)
-    if not (low <= value <= high):  # also rejects NaN
-        hi = "inf" if high == math.inf else f"{high:g}"
-        raise ValueError(f"{name}={value} is out of range; allowed range is [{low:g}, {hi}]")
-    return value
-
-
-def _check_aus(aus: dict) -> dict:
-    out = {}
-    for k, x in aus.items():
-        if k not in ACTION_UNITS:
-            raise ValueError(f"unknown action unit {k!r}; known: {', '.join(ACTION_UNITS)}")
-        x = float(x)
-        if not (-1e-6 <= x <= 1.0 + 1e-6):
-            raise ValueError(f"action unit {k}={x} is out of range; allowed range is [0, 1]")
-        out[k] = min(max(x, 0.0), 1.0)
-    return out
 
 
 def draw_face(identity: Identity, aus: dict[str, float], mouth_open: float = 0.0,
@@ -700,30 +467,6 @@ def draw_face(identity: Identity, aus: dict[str, float], mouth_open: float = 0.0
     if light != 1.0:
         out = cv2.convertScaleAbs(out, alpha=float(light))
     return out
-
-
-def emotion_aus(emotion: str, intensity: float = 1.0) -> dict[str, float]:
-    """The action units of ``emotion``'s prototype, scaled by ``intensity``.
-
-    Parameters
-    ----------
-    emotion : str
-        A key of ``AU_PROTOTYPES``.
-    intensity : float in [0, 1], default 1
-        0 is a relaxed face, 1 the full prototype at its apex.
-
-    Returns
-    -------
-    dict of str to float
-
-    Examples
-    --------
-    >>> emotion_aus("happy", 0.5)
-    {'AU6': 0.5, 'AU12': 0.5}
-    """
-    proto = _check_emotion(emotion)
-    intensity = _check_range("intensity", intensity, 0.0, 1.0)
-    return {k: v * intensity for k, v in proto.items()}
 
 
 def expression_curve(n_frames: int, rng: np.random.Generator) -> np.ndarray:

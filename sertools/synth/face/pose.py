@@ -1,7 +1,10 @@
 """Head pose and lighting: where the face's points land, and how bright it is.
 
 ``Pen`` maps face units to canvas pixels under a head pose (yaw, roll) and
-draws; ``apply_light`` sets the brightness of the finished frame. The head is modelled as a vertical ellipsoid, a
+draws; ``apply_light`` sets the brightness of the finished frame.
+``pose_track`` and ``still_pose`` draw the random poses and lights of a
+talking clip and of a still image, the nuisances real face videos and
+expression datasets have. The head is modelled as a vertical ellipsoid, a
 simple stand-in for a head's 3-D shape, not a fitted head model.
 """
 from __future__ import annotations
@@ -124,3 +127,36 @@ def apply_light(img: np.ndarray, light: float) -> np.ndarray:
         img = cv2.convertScaleAbs(img, alpha=float(light))
     return img
 
+
+def pose_track(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Head yaw, roll and light over the ``n`` frames of a talking clip.
+
+    The head starts in a random pose and drifts in a slow random walk, kept
+    to what a frontal face detector copes with (yaw within +-0.35 rad, roll
+    within +-0.2 rad); the light starts at a random level and changes
+    linearly by up to +-20 % over the clip.
+
+    Returns
+    -------
+    yaw, roll, light : numpy.ndarray
+        float64, shape (n,) each; radians, radians, brightness factor.
+    """
+    yaw = rng.uniform(-0.15, 0.15) + np.cumsum(rng.normal(0.0, 0.025, n))
+    roll = rng.uniform(-0.08, 0.08) + np.cumsum(rng.normal(0.0, 0.012, n))
+    light = rng.uniform(0.75, 1.2) * np.linspace(1.0, 1.0 + rng.uniform(-0.2, 0.2), n)
+    return np.clip(yaw, -0.35, 0.35), np.clip(roll, -0.2, 0.2), light
+
+
+def still_pose(rng: np.random.Generator) -> dict[str, float]:
+    """A random head pose and light for a still image.
+
+    Returns
+    -------
+    dict with float values
+        ``yaw`` (radians, normal with sd 0.1, within +-0.3), ``roll``
+        (radians, sd 0.06, within +-0.2) and ``light`` (brightness factor in
+        [0.7, 1.25]): keyword arguments of ``draw_face``.
+    """
+    return dict(yaw=float(np.clip(rng.normal(0.0, 0.1), -0.3, 0.3)),
+                roll=float(np.clip(rng.normal(0.0, 0.06), -0.2, 0.2)),
+                light=rng.uniform(0.7, 1.25))

@@ -48,11 +48,8 @@ checks         argument checks
 
 References
 ----------
-Ekman, P., & Friesen, W. V. (1978). Facial Action Coding System: A technique
-for the measurement of facial movement. Consulting Psychologists Press.
-
-Ekman, P., Friesen, W. V., & Hager, J. C. (2002). Facial Action Coding
-System: The manual. Research Nexus.
+Ekman & Friesen (1978) and Ekman, Friesen & Hager (2002): see
+``action_units``; FER2013 and RAF-DB: see ``images``.
 
 Viola, P., & Jones, M. (2001). Rapid object detection using a boosted
 cascade of simple features. CVPR.

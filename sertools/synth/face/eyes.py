@@ -42,9 +42,10 @@ def _half_width(ident: Identity) -> float:
 def draw_eyes(pen: Pen, ident: Identity, au: dict[str, float], px: float) -> None:
     """Both eyes: socket shadows, whites, irises and pupils, lids, crow's feet.
 
-    ``au`` holds every action unit (``action_units.check_aus``); AU5, AU6
-    and AU7 move the lids. ``px`` is one pixel of a 64-pixel image, in
-    canvas pixels (line widths scale with it).
+    ``au`` holds every action unit (``action_units.check_aus``); as FACS
+    describes them (Ekman & Friesen 1978), AU5 raises the upper lids, AU6
+    and AU7 push the lower lids up, and AU6 adds crow's feet. ``px`` is one
+    pixel of a 64-pixel image, in canvas pixels (line widths scale with it).
     """
     au5, au6, au7 = au["AU5"], au["AU6"], au["AU7"]
     skin, ev, es = ident.skin, ident.eye_height, ident.eye_spacing
@@ -83,8 +84,10 @@ def draw_brows(pen: Pen, ident: Identity, au: dict[str, float], px: float) -> No
     """Both brows, each a tapered quadratic Bezier from the inner to the outer end,
     with the furrows between them (AU4) and the lines across the forehead (AU1, AU2).
 
-    ``au`` holds every action unit (``action_units.check_aus``); ``px`` as
-    for ``draw_eyes``.
+    ``au`` holds every action unit (``action_units.check_aus``); as FACS
+    describes them (Ekman & Friesen 1978), AU1 raises the inner ends, AU2
+    the outer ends, AU4 lowers the brows and draws them together, AU9
+    lowers them a little. ``px`` as for ``draw_eyes``.
     """
     au1, au2, au4, au9 = au["AU1"], au["AU2"], au["AU4"], au["AU9"]
     skin, es, ew = ident.skin, ident.eye_spacing, _half_width(ident)

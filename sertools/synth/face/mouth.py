@@ -31,7 +31,7 @@ def jaw(au: dict[str, float], mouth_open: float) -> tuple[float, float]:
 
     Total mouth opening: speech (``mouth_open`` in [0, 1]) plus jaw drop
     (AU26); a broad smile (AU12) parts the lips a little, and so does the
-    lower-lip depressor (AU16). ``au`` holds every action unit
+    lower-lip depressor (AU16) (FACS, Ekman & Friesen 1978). ``au`` holds every action unit
     (``action_units.check_aus``).
 
     Returns
@@ -71,8 +71,10 @@ def draw_mouth(pen: Pen, ident: Identity, au: dict[str, float], opening: float, 
                px: float) -> None:
     """The nasolabial folds, the opening with the teeth, the lips and their shadows.
 
-    ``au`` holds every action unit (``action_units.check_aus``); ``opening``
-    and ``chin_drop`` come from ``jaw``; ``px`` is one pixel of a 64-pixel
+    ``au`` holds every action unit (``action_units.check_aus``), moving the
+    lips as FACS describes (Ekman & Friesen 1978; see the module
+    docstring); the folds deepen with AU6, AU9 and AU12. ``opening`` and
+    ``chin_drop`` come from ``jaw``; ``px`` is one pixel of a 64-pixel
     image, in canvas pixels.
     """
     skin, lips = ident.skin, ident.lips

@@ -19,7 +19,8 @@ _NOSE_WRINKLE_V = np.array([[0.06, 0.08, 0.06], [0.105, 0.125, 0.105]])
 def wings(ident: Identity, au9: float) -> tuple[float, float]:
     """Half-width (``u``) and height (``v``) of the nose wings under AU9.
 
-    AU9 (nose wrinkler) widens the wings and pulls them up. The mouth's
+    AU9 (nose wrinkler; FACS, Ekman & Friesen 1978) widens the wings and
+    pulls them up. The mouth's
     nasolabial folds start at the wings, so ``mouth`` uses this too.
     """
     nw = ident.nose_width * (1.0 + 0.15 * au9)
@@ -31,7 +32,8 @@ def draw_nose(pen: Pen, ident: Identity, au: dict[str, float], px: float) -> Non
     """The nose, raised towards the viewer (``dz``) so that yaw moves it most.
 
     ``au`` holds every action unit (``action_units.check_aus``); only AU9
-    acts here. ``px`` is one pixel of a 64-pixel image, in canvas pixels.
+    (nose wrinkler; FACS, Ekman & Friesen 1978) acts here, wrinkling the
+    bridge. ``px`` is one pixel of a 64-pixel image, in canvas pixels.
     """
     au9, skin, ev = au["AU9"], ident.skin, ident.eye_height
     nw, nv = wings(ident, au9)

@@ -47,7 +47,8 @@ def draw_skin(pen: Pen, ident: Identity, au: dict[str, float], chin_drop: float)
     """The face: a dark contour and lighter layers towards the key light, then the cheeks.
 
     ``au`` holds every action unit (``action_units.check_aus``); AU6 (cheek
-    raiser) lifts the cheeks and warms them. ``chin_drop`` lowers the chin.
+    raiser; FACS, Ekman & Friesen 1978) lifts the cheeks and warms them.
+    ``chin_drop`` lowers the chin.
     """
     skin = ident.skin
     ls = ident.light_side

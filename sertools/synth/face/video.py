@@ -79,15 +79,15 @@ def talking_video(identity: Identity, emotion: str, intensity: float, loudness: 
                   blur_max: float = 1.0, noise_std: float = 4.0) -> np.ndarray:
     """Frames of a face that speaks while it shows an emotion.
 
-    Each frame draws the emotion's prototype action units at
-    ``intensity * expression_curve(...)`` (onset, apex, offset over the clip)
-    with the jaw opened by the voice's loudness in that frame: the mouth
-    opens and closes syllable by syllable whatever the emotion, so a single
-    frame's mouth says little about the emotion, while the brows, eyes and
-    lip corners carry it (docs/emotion-cues.md, "Face"). On top come what real
-    videos have: the head drifts (yaw, roll), the light changes, the camera
-    blurs and adds noise, and sometimes a hand or an object covers part of
-    the face for a stretch of frames.
+    Each frame draws the emotion's prototype action units (EMFACS; Ekman,
+    Friesen & Hager 2002) at ``intensity * expression_curve(...)`` (onset,
+    apex, offset over the clip) with the jaw opened by the voice's loudness in
+    that frame: the mouth opens and closes syllable by syllable whatever the
+    emotion, so a single frame's mouth says little about the emotion, while
+    the brows, eyes and lip corners carry it (docs/emotion-cues.md, "Face").
+    On top come what real videos have: the head drifts (yaw, roll), the light
+    changes, the camera blurs and adds noise, and sometimes a hand or an
+    object covers part of the face for a stretch of frames.
 
     Parameters
     ----------

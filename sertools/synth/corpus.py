@@ -1,11 +1,12 @@
 """The built-in audio-visual corpus: speakers, clips, splits and domains.
 
-The layout mirrors the seed's experiments (KBS 2021): a small labeled set of
-in-domain speech (like CH-SIMS or IEMOCAP), a large set of unlabeled talking
-videos from another domain (other speakers, another microphone and room,
-like iQIYI-VID or EmoVoxCeleb), and speaker-disjoint validation and test
-sets. A separate set of single face images with expression labels stands in
-for the face datasets the face teacher is trained on.
+The layout mirrors the paper's experiments (Zhang et al., Knowledge-Based
+Systems 2021): a small labeled set of in-domain speech (like CH-SIMS or
+IEMOCAP), a large set of unlabeled talking videos from another domain
+(other speakers, another microphone and room, like iQIYI-VID or
+EmoVoxCeleb), and speaker-disjoint validation and test sets. A separate
+set of single face images with expression labels stands in for the face
+datasets the face teacher is trained on.
 
 The label of a clip is the emotion of its voice. The face of the same clip
 shows the same emotion only with probability ``face_voice_agreement``;
@@ -17,6 +18,12 @@ in the table as hidden ground truth for the lessons.
 Generation is deterministic for a seed (every clip has its own random
 stream, so the result does not depend on the number of worker processes)
 and is cached on disk keyed by the configuration.
+
+References
+----------
+Zhang, S., Chen, M., Chen, J., Li, Y.-F., Wu, Y., Li, M., & Zhu, C. (2021).
+Combining cross-modal knowledge transfer and semi-supervised learning for
+speech emotion recognition. Knowledge-Based Systems, 229, 107340.
 """
 from __future__ import annotations
 
@@ -45,13 +52,23 @@ TO_SENTIMENT = {"neutral": "neutral", "happy": "positive", "sad": "negative", "a
 
 
 def label_of(emotion: str, classes: str) -> int:
-    """Class index of a voice/face emotion under the corpus's class set."""
+    """Class index of a voice/face emotion under the corpus's class set.
+
+    ``classes`` is "emotion4" (neutral, happy, sad, angry) or "sentiment3"
+    (negative, neutral, positive; ``TO_SENTIMENT`` maps happy to positive,
+    sad and angry to negative), in the order of ``config.class_names``.
+    """
     names = class_names(classes)
     return names.index(emotion if classes == "emotion4" else TO_SENTIMENT[emotion])
 
 
 def face_emotion(voice_emotion: str, agreement: float, rng) -> str:
-    """Draw the emotion the face shows, given the voice's (see module doc)."""
+    """Draw the emotion the face shows, given the voice's (see module doc).
+
+    The voice's own emotion with probability ``agreement``; otherwise one
+    from ``FACE_WHEN_DISAGREE`` (docs/emotion-cues.md, "Why the two views
+    disagree"). ``rng`` is a ``numpy.random.Generator``.
+    """
     if rng.random() < agreement:
         return voice_emotion
     alt = FACE_WHEN_DISAGREE[voice_emotion]
@@ -68,14 +85,40 @@ def _channel(domain: str, cfg: CorpusConfig, rng) -> voicegen.Channel:
 
 
 def frame_loudness(envelope: np.ndarray, n_frames: int) -> np.ndarray:
-    """The voice's loudness per video frame, in [0, 1]: the mouth follows it."""
+    """The voice's loudness per video frame, in [0, 1]: the mouth follows it.
+
+    ``envelope`` (float, shape (n,), e.g. from ``voice.synthesize``) is split
+    into ``n_frames`` nearly equal parts; each frame gets its part's mean,
+    relative to the envelope's peak, times 1.3 and clipped to [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape (n_frames,).
+    """
     parts = np.array_split(envelope, n_frames)
     return np.clip(np.array([p.mean() for p in parts]) / (envelope.max() + 1e-9) * 1.3, 0, 1)
 
 
 def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: str,
               emotion: str, intensity: float, rng, channel=None, video: bool = True):
-    """One clip: (wave, frames or None, face emotion)."""
+    """One clip of ``speaker`` (voice) and ``identity`` (face) in ``domain``.
+
+    The voice says ``emotion`` at ``intensity`` through the domain's channel
+    (``channel``, or a fresh random one); the face shows ``face_emotion``'s
+    pick at the voice's intensity plus noise (sd 0.15, kept in [0.2, 1]),
+    with the mouth following the voice's loudness.
+
+    Returns
+    -------
+    wave : numpy.ndarray
+        float32, shape (n,), at ``cfg.sr`` Hz.
+    frames : numpy.ndarray or None
+        uint8, shape (cfg.n_frames, cfg.face_size, cfg.face_size, 3), RGB;
+        None when ``video`` is False.
+    face_emotion : str
+        The emotion the face shows.
+    """
     duration = rng.uniform(cfg.min_seconds, cfg.max_seconds)
     wave, env = voicegen.synthesize(emotion, intensity, speaker, duration, rng, cfg.sr)
     wave = voicegen.apply_channel(wave, channel or _channel(domain, cfg, rng), rng, cfg.sr)
@@ -134,7 +177,16 @@ def _generate_rows(cfg: CorpusConfig, table: pd.DataFrame, rows: np.ndarray, peo
 
 
 def generate(cfg: CorpusConfig, n_jobs: int = 2, progress: bool = True) -> Clips:
-    """Generate the corpus (no cache). Prefer ``builtin_corpus`` which caches."""
+    """Generate the corpus (no cache). Prefer ``builtin_corpus`` which caches.
+
+    Returns
+    -------
+    Clips
+        Waves float32 (n,) at ``cfg.sr``; frames uint8 (cfg.n_frames,
+        cfg.face_size, cfg.face_size, 3) per clip; the table of ``_plan``
+        with ``face_emotion``, ``label`` and ``face_label`` added; ``meta``
+        holds the config and, per speaker, (Speaker, Identity, Channel).
+    """
     validate(cfg)
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -155,7 +207,11 @@ def generate(cfg: CorpusConfig, n_jobs: int = 2, progress: bool = True) -> Clips
 
 
 def builtin_corpus(cfg: CorpusConfig, progress: bool = True, refresh: bool = False) -> Clips:
-    """The built-in corpus for ``cfg``, from the cache when it was made before."""
+    """The built-in corpus for ``cfg``, from the cache when it was made before.
+
+    Arrays as for ``generate``; from the cache, ``meta`` holds only the
+    config. ``refresh`` makes it anew.
+    """
     path = cache_dir() / f"corpus-{config_hash(cfg)}.npz"
     if path.exists() and not refresh:
         z = load_arrays(path)
@@ -181,9 +237,12 @@ def builtin_corpus(cfg: CorpusConfig, progress: bool = True, refresh: bool = Fal
 def face_image_set(cfg: CorpusConfig, refresh: bool = False):
     """The single-image expression set for training the face teacher.
 
-    Returns images (n, size, size, 3) uint8, labels (class indices of the
-    corpus's class set) and identity ids; identities are drawn apart from
-    the corpus's speakers, like a separate face dataset (FER2013, RAF-DB).
+    Returns images (n, size, size, 3) uint8, labels (int64 (n,), class
+    indices of the corpus's class set) and identity ids (int64 (n,)), with
+    n = ``cfg.n_face_images`` and size = ``cfg.face_size``; identities are
+    drawn apart from the corpus's speakers, like a separate face dataset
+    (FER2013, RAF-DB; ``sertools.synth.face.face_image_set``). Cached on
+    disk like the corpus; ``refresh`` makes it anew.
     """
     path = cache_dir() / f"faces-{config_hash(cfg)}.npz"
     if path.exists() and not refresh:
@@ -201,7 +260,10 @@ def demo_clip(emotion: str = "happy", intensity: float = 1.0, sex: str = "f", sn
               seed: int = 0, seconds: float = 1.6, n_frames: int = 12, size: int = 64):
     """One clip from chosen knobs, for the corpus lesson's widget.
 
-    Returns (wave, frames, sr). The face shows the same emotion as the voice.
+    Returns (wave, frames, sr): wave float32 (int(seconds * 16000),),
+    frames uint8 (n_frames, size, size, 3) RGB, sr 16000. The speaker is a
+    random one of the chosen sex with expressivity 1; the face shows the
+    same emotion as the voice. ``seed`` seeds the random generator.
     """
     if emotion not in voicegen.VOICE_CUES:
         raise ValueError(f"emotion={emotion!r} is not known; choose one of {', '.join(voicegen.VOICE_CUES)}")

@@ -21,6 +21,27 @@ hard pair, as in real speech.
 
 The words are not real: vowels and consonant bursts follow each other at
 random, like a language the listener does not know.
+
+References
+----------
+Banse, R., & Scherer, K. R. (1996). Acoustic profiles in vocal emotion
+expression. Journal of Personality and Social Psychology, 70(3), 614-636.
+
+Fant, G. (1960). Acoustic theory of speech production. Mouton.
+
+Juslin, P. N., & Laukka, P. (2003). Communication of emotions in vocal
+expression and music performance: different channels, same code?
+Psychological Bulletin, 129(5), 770-814.
+
+Klatt, D. H. (1980). Software for a cascade/parallel formant synthesizer.
+Journal of the Acoustical Society of America, 67(3), 971-995.
+
+Murray, I. R., & Arnott, J. L. (1993). Toward the simulation of emotion in
+synthetic speech: a review of the literature on human vocal emotion. Journal
+of the Acoustical Society of America, 93(2), 1097-1108.
+
+Peterson, G. E., & Barney, H. L. (1952). Control methods used in a study of
+the vowels. Journal of the Acoustical Society of America, 24(2), 175-184.
 """
 from __future__ import annotations
 
@@ -56,12 +77,34 @@ FORMANT_BW = (80.0, 110.0, 160.0)  # bandwidths, Hz
 
 @dataclass
 class Speaker:
-    """One simulated talker.
+    """One simulated talker: what makes their voice theirs.
 
-    sex: "f" or "m"; f0: base pitch in Hz (men 100-130, women 190-230);
-    vtl: vocal-tract factor scaling formants (0.85-1.15, women higher);
-    expressivity: how much this person's voice changes with emotion (0-1.3);
-    rate: personal speaking-rate factor around 1.
+    The fields take any value; the ranges below are those ``random_speaker``
+    draws from (docs/emotion-cues.md).
+
+    Attributes
+    ----------
+    id : str
+        The speaker's name, as in the corpus table (e.g. "A003").
+    sex : str
+        "f" or "m". ``synthesize`` does not read it; ``random_speaker``
+        draws ``f0`` and ``vtl`` from the ranges of that sex.
+    f0 : float
+        Base pitch in Hz, which the emotion's F0 factor and the contour
+        multiply: women 180-240, men 95-135.
+    vtl : float
+        Vocal-tract factor: every formant frequency (Peterson & Barney 1952)
+        is multiplied by it, so above 1 means a shorter tract and higher
+        formants. Women 1.08-1.18, men 0.88-1.02.
+    expressivity : float
+        How much this person's voice changes with emotion: it multiplies
+        the intensity (``cues_for``), and where intensity * expressivity is
+        0.2 or less the emotion's contour shape gives way to the neutral
+        declination (``synthesize``). Normal around 1 (sd 0.2), clipped to
+        [0.4, 1.3].
+    rate : float
+        Personal speaking-rate factor that multiplies the emotion's
+        syllables per second: 0.85-1.15.
     """
     id: str
     sex: str
@@ -72,7 +115,12 @@ class Speaker:
 
 
 def random_speaker(rng: np.random.Generator, sid: str) -> Speaker:
-    """Draw a speaker with the variation real corpora have (docs/emotion-cues.md)."""
+    """Draw a speaker with the variation real corpora have (docs/emotion-cues.md).
+
+    Women and men are equally likely; the ranges of every field are listed under
+    ``Speaker``. ``rng`` (a ``numpy.random.Generator``) is the only source of
+    randomness and ``sid`` becomes the speaker's ``id``.
+    """
     sex = "f" if rng.random() < 0.5 else "m"
     f0 = rng.uniform(180, 240) if sex == "f" else rng.uniform(95, 135)
     vtl = (rng.uniform(1.08, 1.18) if sex == "f" else rng.uniform(0.88, 1.02))
@@ -83,8 +131,20 @@ def random_speaker(rng: np.random.Generator, sid: str) -> Speaker:
 
 @dataclass
 class Channel:
-    """Microphone and room: noise at an SNR with a colour (0 white, 1 pink,
-    2 brown), a gain in dB, and reverberation time RT60 in seconds."""
+    """Microphone and room, as ``apply_channel`` applies them.
+
+    Attributes
+    ----------
+    snr_db : float
+        Signal-to-noise ratio of the added noise, dB.
+    colour : float
+        Noise colour: power spectrum 1/f**colour (0 white, 1 pink, 2 brown).
+    gain_db : float
+        Gain of the microphone chain, dB.
+    rt60 : float
+        Reverberation time in seconds (the time the room's echo takes to
+        decay by 60 dB); 0 for no reverberation.
+    """
     snr_db: float = 20.0
     colour: float = 1.0
     gain_db: float = 0.0
@@ -95,7 +155,20 @@ def cues_for(emotion: str, intensity: float, expressivity: float = 1.0) -> dict[
     """The cue values of ``emotion`` at ``intensity`` for a speaker.
 
     Each cue moves linearly from the neutral value towards the emotion's
-    full value by ``intensity * expressivity`` (docs/emotion-cues.md).
+    full value by ``intensity * expressivity`` (docs/emotion-cues.md); the
+    full values (``VOICE_CUES``) follow Murray & Arnott (1993), Banse &
+    Scherer (1996) and Juslin & Laukka (2003).
+
+    Returns
+    -------
+    dict of str to float
+        The keys of ``VOICE_CUES["neutral"]``: f0, range_st, level_db, rate,
+        tilt, jitter, breath, attack.
+
+    Raises
+    ------
+    ValueError
+        For an unknown emotion, or an intensity out of [0, 1].
     """
     if emotion not in VOICE_CUES:
         raise ValueError(f"emotion={emotion!r} is not known; choose one of {', '.join(VOICE_CUES)}")
@@ -194,11 +267,40 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
                rng: np.random.Generator, sr: int = 16000) -> tuple[np.ndarray, np.ndarray]:
     """One utterance of ``duration`` seconds by ``speaker`` in ``emotion``.
 
+    A source-filter synthesis (Fant 1960): a jittered glottal pulse train
+    along an F0 contour shaped by the emotion (Murray & Arnott 1993), with
+    spectral tilt and aspiration noise, through a cascade of two-pole formant
+    resonators (Klatt 1980) for each vowel (Peterson & Barney 1952), plus
+    consonant-like noise bursts at the syllable onsets. The cue values come
+    from ``cues_for``.
+
+    Parameters
+    ----------
+    emotion : str
+        A key of ``VOICE_CUES``.
+    intensity : float in [0, 1]
+        How far the cues move from neutral towards the emotion.
+    speaker : Speaker
+    duration : float
+        Seconds, > 0.
+    rng : numpy.random.Generator
+        Source of every random choice; the same state gives the same sound.
+    sr : int, default 16000
+        Sampling rate, Hz.
+
     Returns
     -------
-    wave : float32 array (n,), clean speech before the channel, peak about 0.15
-    envelope : float array (n,), the syllable loudness envelope in [0, 1]
-        (a talking face opens its mouth with it)
+    wave : numpy.ndarray
+        float32, shape (n,) with n = int(duration * sr): clean speech before
+        the channel, peak about 0.15.
+    envelope : numpy.ndarray
+        float64, shape (n,): the syllable loudness envelope in [0, 1] (a
+        talking face opens its mouth with it).
+
+    Raises
+    ------
+    ValueError
+        For a duration <= 0, an unknown emotion or an intensity out of [0, 1].
     """
     if duration <= 0:
         raise ValueError(f"duration={duration} must be positive")
@@ -242,7 +344,16 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
 
 
 def colored_noise(n: int, colour: float, rng) -> np.ndarray:
-    """Noise with power spectrum 1/f**colour (0 white, 1 pink, 2 brown), unit std."""
+    """Noise with power spectrum 1/f**colour (0 white, 1 pink, 2 brown), unit std.
+
+    Made by shaping white Gaussian noise in the frequency domain; ``rng`` is
+    a ``numpy.random.Generator``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape (n,), zero mean.
+    """
     m = fft.next_fast_len(n, real=True)
     spec = fft.rfft(rng.normal(0, 1, m))
     f = fft.rfftfreq(m)
@@ -254,7 +365,23 @@ def colored_noise(n: int, colour: float, rng) -> np.ndarray:
 
 def apply_channel(wave: np.ndarray, channel: Channel, rng, sr: int = 16000) -> np.ndarray:
     """Room and microphone: reverberation (exponentially decaying noise
-    impulse response of the given RT60), noise at the SNR, then the gain."""
+    impulse response of the given RT60), noise at the SNR, then the gain.
+
+    Parameters
+    ----------
+    wave : numpy.ndarray
+        Float, shape (n,): clean speech, e.g. from ``synthesize``.
+    channel : Channel
+    rng : numpy.random.Generator
+        Draws the impulse response and the noise.
+    sr : int, default 16000
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape (n,), clipped to [-1, 1].
+    """
     x = wave.astype(np.float64)
     if channel.rt60 > 0:
         L = int(channel.rt60 * sr)

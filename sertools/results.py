@@ -20,7 +20,12 @@ come back from the run store, ``sertools.store``) and writes
   ``supervised (all labels)`` (every training label, the same seeds).
 
 ``sweep`` does the same over the corpus's face-voice agreement rate, for the
-fusion regime (``sweep.csv``, ``sweep.png``).
+fusion regime (``sweep.csv``).
+
+The figures are not drawn here: ``sertools.viz`` draws them and the command
+line saves them (``viz.save_comparison_plots``: metrics.png, embeddings.png,
+budget.png; ``viz.sweep_plot``: sweep.png). ``run_comparison`` returns the
+records the figures need beside the table; ``compare`` returns the table.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import torch
 from sertools.audio import TRACKS, FeatureExtractor, compute_features, group_normalise, pitch_tracks
 from sertools.config import ConfigError, get_config
 from sertools.metrics import expected_calibration_error, reliability
-from sertools.models import SpeechTransformer, speech_model
+from sertools.models import SpeechTransformer
 
 SR = 16000
 

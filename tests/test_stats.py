@@ -1,6 +1,5 @@
 """Confidence intervals, paired tests and verdicts on hand-made tables."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from sertools.stats import gap_closed, mean_ci, paired_test

@@ -426,7 +426,7 @@ def test_labeled_batches_are_the_same_for_every_method_of_a_seed():
     ssl, unl = batch_streams(40, 100, t, use_unlabeled=True)
     assert none is None
     for _ in range(5):
-        a, b, u = next(sup), next(ssl), next(unl)
+        a, b, _ = next(sup), next(ssl), next(unl)  # the unlabeled stream moves on too
         assert torch.equal(a, b)
     assert not torch.equal(next(batch_streams(40, 100, get_config("quick", seed=4)[1], False)[0]), next(sup))
 

@@ -287,8 +287,9 @@ def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, pr
           **overrides) -> pd.DataFrame:
     """The fusion regime: UA of ``methods`` against the corpus's face-voice
     agreement rate, ``seeds`` seeds per point, through the same run store and
-    grid. Writes ``sweep.csv`` (agreement, method, ua, ua_ci95, seeds,
-    face_label_acc: how often the teacher's clip label matched the voice on
+    grid. Writes ``sweep.csv`` (agreement, method, ua, ua_ci95, seeds; ua_diff,
+    ua_diff_ci95, p_value, verdict: the paired comparison with supervised over
+    the same seeds, as in ``summarize``; face_label_acc: how often the teacher's clip label matched the voice on
     the unlabeled clips; computed_at: the rate whose runs the row reports;
     ``viz.sweep_plot`` draws it). Each rate is its own simulated corpus with
     the same voices; only which faces agree changes. So a ``face_blind``
@@ -304,15 +305,24 @@ def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, pr
                                for a in agreements for m in methods for s in range(seeds)))
     outcomes = run_cells(store, cells, preset, "builtin", overrides, jobs=jobs, scheduler=scheduler,
                          progress=progress)
+    def records(m, a) -> dict[int, RunRecord]:
+        return _by_seed([store.get(o.key) for o in outcomes if o.ok and o.cell.method == m
+                         and o.cell.overrides["face_voice_agreement"] == at[m, a]])
+
     rows = []
     for a in agreements:
+        base = records("supervised", a) if "supervised" in methods else {}
         for m in methods:
-            recs = [store.get(o.key) for o in outcomes if o.ok and o.cell.method == m
-                    and o.cell.overrides["face_voice_agreement"] == at[m, a]]
-            ua = [r.metrics["ua"] for r in recs]
-            face = [r.late_mean("pl_acc_face") for r in recs if any("pl_acc_face" in h for h in r.history)]
+            recs = records(m, a)
+            ua = [r.metrics["ua"] for r in recs.values()]
+            face = [r.late_mean("pl_acc_face") for r in recs.values() if any("pl_acc_face" in h for h in r.history)]
             mean, half = mean_ci(ua)
+            paired = sorted(set(recs) & set(base)) if m != "supervised" else []
+            test = paired_test([recs[s].metrics["ua"] for s in paired], [base[s].metrics["ua"] for s in paired]) \
+                if paired else {"diff": np.nan, "diff_ci": np.nan, "p": np.nan, "verdict": ""}
             rows.append({"agreement": a, "method": m, "ua": mean, "ua_ci95": half, "seeds": len(ua),
+                         "ua_diff": test["diff"], "ua_diff_ci95": test["diff_ci"], "p_value": test["p"],
+                         "verdict": test["verdict"],
                          "face_label_acc": 100 * float(np.mean(face)) if face else np.nan,
                          "computed_at": at[m, a]})
     df = pd.DataFrame(rows)

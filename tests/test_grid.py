@@ -156,6 +156,7 @@ def test_sweep_over_the_agreement_rate_writes_its_table_and_figure(tmp_path):
     assert face[1.0] > face[0.5]            # the teacher's labels match the voice more often when faces agree
     assert (tmp_path / "sweep.csv").exists() and (tmp_path / "sweep.png").stat().st_size > 1000
     # supervised never reads the faces: trained once, at the first rate, and reported at both
+    assert df.loc[df["method"] == "fusion_consistent", "verdict"].isin(["better", "within noise", "worse", "n/a"]).all()
     sup = df[df["method"] == "supervised"]
     assert (sup["computed_at"] == 0.5).all() and sup["ua"].nunique() == 1
     assert len(list((tmp_path / "runs").glob("supervised-*"))) == 1

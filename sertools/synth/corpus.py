@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..cache import cache_dir, load_arrays, save_arrays
 from ..clips import Clips
-from ..config import EMOTIONS, CorpusConfig, class_names, config_hash, validate
+from ..config import EMOTIONS, CorpusConfig, class_names, config_hash, stage_key, validate
 from . import face as facegen
 from . import voice as voicegen
 
@@ -244,7 +244,7 @@ def face_image_set(cfg: CorpusConfig, refresh: bool = False):
     (FER2013, RAF-DB; ``sertools.synth.face.face_image_set``). Cached on
     disk like the corpus; ``refresh`` makes it anew.
     """
-    path = cache_dir() / f"faces-{config_hash(cfg)}.npz"
+    path = cache_dir() / f"faces-{stage_key('face_set', cfg)}.npz"  # the same set for every agreement rate
     if path.exists() and not refresh:
         z = load_arrays(path)
         return z["images"], z["labels"], z["identity"]

@@ -145,10 +145,15 @@ def test_bad_jobs_value_is_refused(tmp_path):
     assert cli.main(["compare", "--methods", "svm", "--jobs", "many", "--out", str(tmp_path)]) == 2
 
 
+# a smaller corpus than quick's for the two sweep tests (they make one corpus per agreement rate)
+SMALL_CORPUS = dict(n_train=96, n_unlabeled=144, n_val=48, n_test=60)
+
+
 def test_sweep_over_the_agreement_rate_writes_its_table_and_figure(tmp_path):
     from sertools import cli
+    small = [a for k, v in SMALL_CORPUS.items() for a in ("--set", f"{k}={v}")]
     assert cli.main(["sweep", "--agreements", "0.5,1.0", "--methods", "supervised,fusion_consistent", "--seeds", "1",
-                     "--preset", "quick", "--out", str(tmp_path), "--quiet"]) == 0
+                     "--preset", "quick", "--out", str(tmp_path), "--quiet", *small]) == 0
     df = pd.read_csv(tmp_path / "sweep.csv")
     assert sorted(set(df["agreement"])) == [0.5, 1.0] and set(df["method"]) == {"supervised", "fusion_consistent"}
     assert df["ua"].between(0, 100).all() and (df["seeds"] == 1).all()
@@ -156,7 +161,9 @@ def test_sweep_over_the_agreement_rate_writes_its_table_and_figure(tmp_path):
     assert face[1.0] > face[0.5]            # the teacher's labels match the voice more often when faces agree
     assert (tmp_path / "sweep.csv").exists() and (tmp_path / "sweep.png").stat().st_size > 1000
     # supervised never reads the faces: trained once, at the first rate, and reported at both
-    assert df.loc[df["method"] == "fusion_consistent", "verdict"].isin(["better", "within noise", "worse", "n/a"]).all()
+    # one seed: no paired test ("n/a", which pandas reads back as missing)
+    assert df.loc[df["method"] == "fusion_consistent", "verdict"].isna().all()
+    assert df.loc[df["method"] == "fusion_consistent", "ua_diff"].notna().all()
     sup = df[df["method"] == "supervised"]
     assert (sup["computed_at"] == 0.5).all() and sup["ua"].nunique() == 1
     assert len(list((tmp_path / "runs").glob("supervised-*"))) == 1
@@ -168,7 +175,8 @@ def test_the_agreement_rate_changes_only_the_faces():
     import numpy as np
     from sertools.config import get_config
     from sertools.synth.corpus import builtin_corpus
-    a, b = (builtin_corpus(get_config("quick", face_voice_agreement=r)[0], progress=False) for r in (0.5, 1.0))
+    a, b = (builtin_corpus(get_config("quick", face_voice_agreement=r, **SMALL_CORPUS)[0], progress=False)
+            for r in (0.5, 1.0))
     assert all(np.array_equal(x, y) for x, y in zip(a.waves, b.waves))
     assert a.table[["split", "speaker", "label"]].equals(b.table[["split", "speaker", "label"]])
     assert (a.table["face_label"] != b.table["face_label"]).mean() > 0.2

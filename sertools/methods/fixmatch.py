@@ -13,7 +13,8 @@ weak one a light perturbation, as in the paper.
 Defaults (published -> here): tau = 0.95, lambda_u = 1, mu = 7, SGD with
 Nesterov momentum, lr 0.03, cosine decay, an EMA of the weights (0.999) for
 evaluation. Here tau = 0.95, lambda_u = 1; mu comes from the preset (2 by
-default, so that a step costs about 4 labeled-batch passes on a laptop); the
+default, so that a step makes 1 + 2 mu = 5 batch-sized forward passes, the
+mu weak ones without gradient, instead of 15 at mu = 7); the
 optimiser is the loop's AdamW; set ``ema_eval`` to evaluate an EMA.
 """
 import torch

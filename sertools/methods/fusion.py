@@ -15,7 +15,8 @@ small unlabeled term. ``u_norm="kept"`` divides by the number of kept
 clips instead (each kept clip weighs the same whatever the mask rate).
 
 - ``fusion_weighted``: p = alpha p_f + (1 - alpha) p_s; y_hat = argmax p;
-  keep if max p >= tau. alpha = 0 is FixMatch, alpha = 1 trusts the face
+  keep if max p >= tau. alpha = 0 is FixMatch on the clips that have a face
+  (clips without one are always left out), alpha = 1 trusts the face
   alone. The paper's best alpha is 0.2. No ramp (w = 1), as in FixMatch:
   the threshold is its guard against a random early model.
 - ``fusion_consistent``: y_s = argmax p_s, y_f = argmax p_f. Agreeing views

@@ -306,11 +306,12 @@ def config_hash(*cfgs, extra: dict | None = None) -> str:
 # these and nothing else (``stage_key``), so a field a stage reads cannot be missing from its key.
 # tests/test_config.py checks that the features and views steps read no other field.
 _FACE_SET = ("corpus_seed", "classes", "face_size", "n_face_images", "n_face_identities")
+_TEACHER = _FACE_SET + ("face_arch", "face_epochs")
 _FEATURES = ("frontend", "n_fft", "win_ms", "hop_ms", "n_mels", "pitch_tracks")
 STAGE_FIELDS = {
     "face_set": _FACE_SET,                                                   # synth.corpus.face_image_set
-    "teacher": _FACE_SET + ("face_arch", "face_epochs"),                     # teacher.train_teacher
-    "face_dist": _FACE_SET + ("face_arch", "face_epochs", "face_teacher", "fer_map", "aggregate"),
+    "teacher": _TEACHER,                                                     # teacher.train_teacher
+    "face_dist": _TEACHER + ("face_teacher", "fer_map", "aggregate"),        # teacher.clip_distributions
     "features": _FEATURES,                                                   # audio.corpus_features
     "views": _FEATURES + ("norm", "track_norm", "n_labeled", "seed"),        # experiment.get_views
 }

@@ -54,6 +54,16 @@ def _by_seed(recs: list[RunRecord]) -> dict[int, RunRecord]:
     return {int(r.config.get("seed", i)): r for i, r in enumerate(recs)}
 
 
+def paired_with(recs: dict[int, RunRecord], base: dict[int, RunRecord]) -> dict:
+    """Columns ua_diff, ua_diff_ci95, p_value, verdict: ``stats.paired_test`` of the
+    UA of ``recs`` against ``base`` ({seed: record} each) over the seeds both
+    have; NaN and no verdict when they share none."""
+    paired = sorted(set(recs) & set(base))
+    test = paired_test([recs[s].metrics["ua"] for s in paired], [base[s].metrics["ua"] for s in paired]) \
+        if paired else {"diff": np.nan, "diff_ci": np.nan, "p": np.nan, "verdict": ""}
+    return {"ua_diff": test["diff"], "ua_diff_ci95": test["diff_ci"], "p_value": test["p"], "verdict": test["verdict"]}
+
+
 def summarize(records_by_method: dict[str, list[RunRecord]], baseline: str = "supervised",
               ceiling: list[RunRecord] | None = None, failed: dict[str, int] | None = None) -> pd.DataFrame:
     """One row per method (percent): mean and standard deviation over seeds, the
@@ -78,10 +88,7 @@ def summarize(records_by_method: dict[str, list[RunRecord]], baseline: str = "su
         ua = [by_seed[s].metrics["ua"] for s in seeds]
         row["ua_ci95"] = mean_ci(ua)[1]
         row["ua_per_seed"] = ";".join(f"{s}:{by_seed[s].metrics['ua']:.2f}" for s in seeds)
-        paired = sorted(set(seeds) & set(base)) if m != baseline else []
-        test = paired_test([by_seed[s].metrics["ua"] for s in paired], [base[s].metrics["ua"] for s in paired]) \
-            if paired else {"diff": np.nan, "diff_ci": np.nan, "p": np.nan, "verdict": ""}
-        row.update(ua_diff=test["diff"], ua_diff_ci95=test["diff_ci"], p_value=test["p"], verdict=test["verdict"])
+        row.update(paired_with(by_seed, base if m != baseline else {}))
         row["gap_closed"] = gap_closed(row["ua"], base_ua, roof) if m not in (baseline, CEILING) else np.nan
         last = [by_seed[s].metrics.get("ua_last", np.nan) for s in seeds]
         row["ua_last"] = float(np.mean(last))
@@ -317,12 +324,8 @@ def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, pr
             ua = [r.metrics["ua"] for r in recs.values()]
             face = [r.late_mean("pl_acc_face") for r in recs.values() if any("pl_acc_face" in h for h in r.history)]
             mean, half = mean_ci(ua)
-            paired = sorted(set(recs) & set(base)) if m != "supervised" else []
-            test = paired_test([recs[s].metrics["ua"] for s in paired], [base[s].metrics["ua"] for s in paired]) \
-                if paired else {"diff": np.nan, "diff_ci": np.nan, "p": np.nan, "verdict": ""}
             rows.append({"agreement": a, "method": m, "ua": mean, "ua_ci95": half, "seeds": len(ua),
-                         "ua_diff": test["diff"], "ua_diff_ci95": test["diff_ci"], "p_value": test["p"],
-                         "verdict": test["verdict"],
+                         **paired_with(recs, base if m != "supervised" else {}),
                          "face_label_acc": 100 * float(np.mean(face)) if face else np.nan,
                          "computed_at": at[m, a]})
     df = pd.DataFrame(rows)

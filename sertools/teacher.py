@@ -160,6 +160,11 @@ def frame_teacher(clips, ccfg, tcfg, progress: bool = True):
     return (lambda frames: predict_logits(teacher["model"], frames)), teacher["path"].stem
 
 
+def with_faces(clips, rows) -> list[int]:
+    """The rows (clip positions) whose clip has at least one face frame."""
+    return [i for i in rows if clips.frames is not None and clips.frames[i] is not None and len(clips.frames[i])]
+
+
 def clip_distributions(clips, ccfg, tcfg, progress: bool = True) -> np.ndarray:
     """The teacher's distribution for every clip of a corpus (N, C).
 
@@ -174,8 +179,7 @@ def clip_distributions(clips, ccfg, tcfg, progress: bool = True) -> np.ndarray:
     if path is not None and path.exists():
         return load_arrays(path)["dist"]
     dist = np.full((len(clips), clips.n_classes), np.nan, dtype=np.float32)
-    have = [i for i in range(len(clips)) if clips.frames is not None and clips.frames[i] is not None
-            and len(clips.frames[i])]
+    have = with_faces(clips, range(len(clips)))
     if have:
         frames = np.concatenate([clips.frames[i] for i in have])
         logits = logits_fn(frames)
@@ -195,8 +199,7 @@ def aggregation_accuracy(model, clips, split: str = "unlabeled"):
     Returns a DataFrame, one row per rule ("single frame", then the rules).
     """
     import pandas as pd
-    idx = [i for i in clips.indices(split) if clips.frames is not None and clips.frames[i] is not None
-           and len(clips.frames[i])]
+    idx = with_faces(clips, clips.indices(split))
     t = clips.table.iloc[idx]
     targets = {"face's true emotion": t["face_label"].to_numpy()} if "face_label" in t else {}
     targets["voice label"] = t["label"].to_numpy()

@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml
 weights: $(STAMP)
 	@test -f $(WEIGHTS) || $(BIN)/python -m sertools.fer2013 --optional
 
+# -n auto: one single-threaded pytest worker per core (pytest-xdist); --dist loadfile keeps each
+# test file on one worker, so a module fixture (the digits and toy runs) trains once. The workers
+# share one test cache and run store, whose writes are atomic and locked.
 test: setup
-	SERTOOLS_PRESET=quick OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --durations=15 tests
+	SERTOOLS_PRESET=quick OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15 tests
 
 # JOBS=auto: one single-threaded worker per core (the same numbers as JOBS=1, sooner)
 demo: setup

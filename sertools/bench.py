@@ -58,6 +58,29 @@ def pipeline_share(views, tcfg, steps: int = 40) -> tuple[float, float]:
     return t_all / (steps - 5), t_data / t_all
 
 
+def encoder_speed(tcfg, batch: int = 96, frames: int = 50, repeats: int = 20) -> dict:
+    """Median ms of a forward and backward pass through the speech model's
+    encoder (``tcfg``'s sizes, a padded batch of ``batch`` clips of ``frames``
+    frames), with ``nn.TransformerEncoderLayer`` and with the kit's
+    ``models.EncoderLayer`` (same weights)."""
+    from torch import nn
+    from .models import EncoderLayer
+    x = torch.randn(batch, frames, tcfg.d_model, requires_grad=True)
+    pad = torch.zeros(batch, frames, dtype=torch.bool)
+    pad[: batch // 2, frames * 3 // 4:] = True
+    out = {}
+    for name, cls in (("library", nn.TransformerEncoderLayer), ("kit", EncoderLayer)):
+        torch.manual_seed(0)
+        layer = cls(tcfg.d_model, tcfg.n_heads, tcfg.dim_ff, tcfg.dropout, batch_first=True, norm_first=True,
+                    activation="gelu")
+        layer.self_attn.dropout = tcfg.attn_dropout
+        enc = nn.TransformerEncoder(layer, tcfg.n_layers, enable_nested_tensor=False).train()
+        step = lambda: enc(x, src_key_padding_mask=pad)[~pad].sum().backward()  # noqa: E731
+        step()
+        out[name] = 1000 * _median_time(step, repeats)[0]
+    return out
+
+
 GRID_METHODS = "supervised,fixmatch,mean_teacher,dcmkt_finetune,fusion_consistent,svm"
 
 
@@ -148,6 +171,9 @@ def main(argv=None):
           f"{', with pitch tracks' if tcfg.pitch_tracks else ''}): {time.perf_counter() - t0:.1f} s")
     step_s, share = pipeline_share(views, tcfg)
     print(f"supervised step: {1000 * step_s:.1f} ms, data pipeline (batch + SpecAugment) {100 * share:.1f} % of it   [goal <= 20 %]")
+    enc = encoder_speed(tcfg)
+    print(f"encoder forward + backward (96 clips x 50 frames): nn.TransformerEncoderLayer {enc['library']:.1f} ms, "
+          f"the kit's EncoderLayer {enc['kit']:.1f} ms, ratio {enc['kit'] / enc['library']:.2f}")
     for m in a.methods.split(","):
         med, times = _median_time(lambda: run(m, preset=a.preset, progress=False), a.repeats)
         goal = 20 if m == "supervised" else 60

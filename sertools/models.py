@@ -77,6 +77,50 @@ class ConvFrontEnd(nn.Module):
         return h.transpose(1, 2), mask
 
 
+class EncoderLayer(nn.TransformerEncoderLayer):
+    """``nn.TransformerEncoderLayer`` (pre-norm) with a leaner self-attention path.
+
+    The parameters, their names and initialisation, and the order in which
+    dropout draws its masks are the library layer's, so a seed gives the same
+    initial model and the same dropout masks, and a checkpoint of either loads
+    into the other. Only the attention block is computed differently: the
+    packed q, k, v projection is viewed as (B, heads, T, head size) and handed
+    to ``scaled_dot_product_attention`` directly, where ``nn.MultiheadAttention``
+    first transposes the batch to (T, B, E) and copies the projection into a
+    (3, T, B, E) tensor; on a CPU those copies cost more than the attention
+    itself. Measured on a 2-core CPU, one thread: a forward and backward pass
+    of the default encoder (two layers, 96 clips of 50 frames) 81 -> 73 ms, a
+    forward pass without gradient of 256 clips 76 -> 33 ms (the library's
+    fused inference path), and a default FixMatch run of 100 steps 16.4 ->
+    15.0 s (``make bench`` prints the first figure). Outputs agree with the
+    library layer's: in training exactly, in evaluation to rounding, and the
+    gradients to rounding (tests/test_augment_model.py).
+    """
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """(B, T, E) -> (B, T, E); ``src_key_padding_mask`` (B, T), True or -inf
+        on padding, as ``nn.TransformerEncoder`` passes it."""
+        if not self.norm_first or src_mask is not None or is_causal or not self.self_attn.batch_first:
+            return super().forward(src, src_mask, src_key_padding_mask, is_causal)
+        x = src + self._attention(self.norm1(src), src_key_padding_mask)
+        return x + self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(self.norm2(x))))))
+
+    def _attention(self, x, padding):
+        att = self.self_attn
+        B, T, E = x.shape
+        q, k, v = nn.functional.linear(x, att.in_proj_weight, att.in_proj_bias) \
+            .view(B, T, 3, att.num_heads, E // att.num_heads).permute(2, 0, 3, 1, 4)
+        mask = None
+        if padding is not None:  # True (or -inf) on padding -> an additive mask over the keys
+            mask = padding[:, None, None, :]
+            mask = ~mask if mask.dtype == torch.bool else mask.to(q.dtype)
+        a = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                                       dropout_p=att.dropout if self.training else 0.0)
+        # (B, heads, T, head size) -> (T, B, E) in memory, seen as (B, T, E): the library's layout, so that
+        # dropout's mask (drawn in memory order) falls on the same elements as in nn.MultiheadAttention
+        return self.dropout1(att.out_proj(a.permute(2, 0, 1, 3).reshape(T, B, E)).transpose(0, 1))
+
+
 class SpeechTransformer(nn.Module):
     """Transformer encoder over spectral frames with masked mean (or statistics) pooling.
 
@@ -112,8 +156,8 @@ class SpeechTransformer(nn.Module):
         d_out = 2 * d_model if pooling == "stats" else d_model
         self.front = ConvFrontEnd(n_in, d_model, subsample)
         self.pos = PositionalEncoding(d_model)
-        layer = nn.TransformerEncoderLayer(d_model, n_heads, dim_ff, dropout, batch_first=True,
-                                           norm_first=True, activation="gelu")
+        layer = EncoderLayer(d_model, n_heads, dim_ff, dropout, batch_first=True, norm_first=True,
+                             activation="gelu")
         layer.self_attn.dropout = attn_dropout  # nn.TransformerEncoderLayer uses one rate for all
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_out)

@@ -213,3 +213,38 @@ def test_transformer_shapes_and_plain_tensor_input():
     # different clips give different embeddings (the pooling is not degenerate)
     e = model.embed(b)
     assert not torch.allclose(e[0], e[1], atol=1e-3)
+
+
+def _library_and_kit_encoders(dropout: float):
+    """Two 2-layer encoders of the same seed: nn.TransformerEncoderLayer's and the kit's EncoderLayer."""
+    from torch import nn
+    from sertools.models import EncoderLayer
+    encs = []
+    for cls in (nn.TransformerEncoderLayer, EncoderLayer):
+        torch.manual_seed(1)
+        layer = cls(32, 4, 64, dropout, batch_first=True, norm_first=True, activation="gelu")
+        layer.self_attn.dropout = 0.0  # the kit's default attn_dropout
+        encs.append(nn.TransformerEncoder(layer, 2, enable_nested_tensor=False))
+    return encs
+
+
+def test_kit_encoder_layer_computes_what_the_library_layer_does():
+    x = torch.randn(6, 20, 32)
+    pad = torch.zeros(6, 20, dtype=torch.bool)
+    pad[:3, 12:] = True
+    lib, kit = _library_and_kit_encoders(dropout=0.2)
+    assert all(torch.equal(a, b) for a, b in zip(lib.state_dict().values(), kit.state_dict().values()))
+    # training, dropout on: the same seed draws the same masks on the same elements
+    outs = []
+    for enc in (lib, kit):
+        torch.manual_seed(5)
+        y = enc.train()(x, src_key_padding_mask=pad)
+        y[~pad].square().sum().backward()
+        outs.append(y)
+    assert torch.equal(outs[0][~pad], outs[1][~pad])
+    for a, b in zip(lib.parameters(), kit.parameters()):
+        assert torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-4)
+    with torch.no_grad():  # evaluation: the library's fused inference path against the kit's
+        ya, yb = lib.eval()(x, src_key_padding_mask=pad), kit.eval()(x, src_key_padding_mask=pad)
+    assert torch.allclose(ya[~pad], yb[~pad], atol=1e-5)
+    assert not torch.allclose(outs[1][~pad], yb[~pad], atol=1e-3)  # the dropout really was on in training

@@ -167,12 +167,16 @@ def budget_curve(store: "RunStore", budgets, methods=CURVE_METHODS, seeds: int =
 
 
 def _grid_cells(methods, seeds: int, budgets=None, ceiling: bool = True, n_labeled=None) -> list[Cell]:
-    cells = [Cell.of(m, s) for m in methods for s in range(seeds)]
-    if ceiling and "supervised" in methods:
-        cells += [Cell.of("supervised", s, n_labeled=ALL_LABELS) for s in range(seeds)]
+    """The comparison's cells, the long ones first (the deep methods, the budget
+    curve's, the ceiling's; the classic methods' seconds last), so that no
+    worker is left with a long run while the others have finished."""
+    classic = set(method_groups()[CLASSIC_GROUP])
+    cells = [Cell.of(m, s) for m in methods if m not in classic for s in range(seeds)]
     for m in [m for m in CURVE_METHODS if m in methods] if budgets else []:
         cells += [Cell.of(m, 0, n_labeled=b) for b in budgets if b != n_labeled]
-    return cells
+    if ceiling and "supervised" in methods:
+        cells += [Cell.of("supervised", s, n_labeled=ALL_LABELS) for s in range(seeds)]
+    return cells + [Cell.of(m, s) for m in methods if m in classic for s in range(seeds)]
 
 
 @dataclass

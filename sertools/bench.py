@@ -64,17 +64,15 @@ def encoder_speed(tcfg, batch: int = 96, frames: int = 50, repeats: int = 20) ->
     frames), with ``nn.TransformerEncoderLayer`` and with the kit's
     ``models.EncoderLayer`` (same weights)."""
     from torch import nn
-    from .models import EncoderLayer
+    from .models import EncoderLayer, transformer_encoder
     x = torch.randn(batch, frames, tcfg.d_model, requires_grad=True)
     pad = torch.zeros(batch, frames, dtype=torch.bool)
     pad[: batch // 2, frames * 3 // 4:] = True
     out = {}
     for name, cls in (("library", nn.TransformerEncoderLayer), ("kit", EncoderLayer)):
         torch.manual_seed(0)
-        layer = cls(tcfg.d_model, tcfg.n_heads, tcfg.dim_ff, tcfg.dropout, batch_first=True, norm_first=True,
-                    activation="gelu")
-        layer.self_attn.dropout = tcfg.attn_dropout
-        enc = nn.TransformerEncoder(layer, tcfg.n_layers, enable_nested_tensor=False).train()
+        enc = transformer_encoder(tcfg.d_model, tcfg.n_heads, tcfg.n_layers, tcfg.dim_ff, tcfg.dropout,
+                                  tcfg.attn_dropout, layer=cls).train()
         step = lambda: enc(x, src_key_padding_mask=pad)[~pad].sum().backward()  # noqa: E731
         step()
         out[name] = 1000 * _median_time(step, repeats)[0]

@@ -121,6 +121,18 @@ class EncoderLayer(nn.TransformerEncoderLayer):
         return self.dropout1(att.out_proj(a.permute(2, 0, 1, 3).reshape(T, B, E)).transpose(0, 1))
 
 
+def transformer_encoder(d_model: int, n_heads: int, n_layers: int, dim_ff: int, dropout: float,
+                        attn_dropout: float = 0.0, layer=None) -> nn.TransformerEncoder:
+    """``n_layers`` pre-norm GELU encoder layers (``EncoderLayer``, or the
+    ``layer`` class given, e.g. ``nn.TransformerEncoderLayer`` to compare),
+    with dropout ``dropout`` on the residual and feed-forward paths and
+    ``attn_dropout`` on the attention weights."""
+    one = (layer or EncoderLayer)(d_model, n_heads, dim_ff, dropout, batch_first=True, norm_first=True,
+                                  activation="gelu")
+    one.self_attn.dropout = attn_dropout  # the library layer uses one rate for all
+    return nn.TransformerEncoder(one, n_layers, enable_nested_tensor=False)
+
+
 class SpeechTransformer(nn.Module):
     """Transformer encoder over spectral frames with masked mean (or statistics) pooling.
 
@@ -156,10 +168,7 @@ class SpeechTransformer(nn.Module):
         d_out = 2 * d_model if pooling == "stats" else d_model
         self.front = ConvFrontEnd(n_in, d_model, subsample)
         self.pos = PositionalEncoding(d_model)
-        layer = EncoderLayer(d_model, n_heads, dim_ff, dropout, batch_first=True, norm_first=True,
-                             activation="gelu")
-        layer.self_attn.dropout = attn_dropout  # nn.TransformerEncoderLayer uses one rate for all
-        self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.encoder = transformer_encoder(d_model, n_heads, n_layers, dim_ff, dropout, attn_dropout)
         self.norm = nn.LayerNorm(d_out)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(d_out, n_classes)

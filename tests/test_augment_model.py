@@ -218,13 +218,11 @@ def test_transformer_shapes_and_plain_tensor_input():
 def _library_and_kit_encoders(dropout: float):
     """Two 2-layer encoders of the same seed: nn.TransformerEncoderLayer's and the kit's EncoderLayer."""
     from torch import nn
-    from sertools.models import EncoderLayer
+    from sertools.models import EncoderLayer, transformer_encoder
     encs = []
     for cls in (nn.TransformerEncoderLayer, EncoderLayer):
         torch.manual_seed(1)
-        layer = cls(32, 4, 64, dropout, batch_first=True, norm_first=True, activation="gelu")
-        layer.self_attn.dropout = 0.0  # the kit's default attn_dropout
-        encs.append(nn.TransformerEncoder(layer, 2, enable_nested_tensor=False))
+        encs.append(transformer_encoder(32, 4, 2, 64, dropout, attn_dropout=0.0, layer=cls))
     return encs
 
 

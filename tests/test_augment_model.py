@@ -216,14 +216,39 @@ def test_transformer_shapes_and_plain_tensor_input():
 
 
 def _library_and_kit_encoders(dropout: float):
-    """Two 2-layer encoders of the same seed: nn.TransformerEncoderLayer's and the kit's EncoderLayer."""
+    """Two 2-layer encoders of the same seed: nn.TransformerEncoderLayer's and the kit's EncoderLayer,
+    the latter with the library's nn.Dropout put back, so that both draw the same masks."""
     from torch import nn
     from sertools.models import EncoderLayer, transformer_encoder
     encs = []
     for cls in (nn.TransformerEncoderLayer, EncoderLayer):
         torch.manual_seed(1)
         encs.append(transformer_encoder(32, 4, 2, 64, dropout, attn_dropout=0.0, layer=cls))
+    for layer in encs[1].layers:
+        layer.dropout, layer.dropout1, layer.dropout2 = (nn.Dropout(dropout) for _ in range(3))
     return encs
+
+
+def test_kit_dropout_keeps_each_value_with_probability_one_minus_p_and_scales_it():
+    from sertools.models import Dropout, EncoderLayer
+    x = torch.full((200, 500), 3.0)
+    torch.manual_seed(0)
+    y = Dropout(0.2).train()(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.8) < 0.005       # 100 000 draws: sd of the share 0.0013
+    assert torch.allclose(y[kept], torch.tensor(3.0 / 0.8))     # kept values scaled by 1 / (1 - p)
+    assert abs(y.mean().item() - 3.0) < 0.03                    # so the expectation is unchanged
+    assert torch.equal(Dropout(0.2).eval()(x), x) and torch.equal(Dropout(0.0).train()(x), x)
+    assert torch.equal(Dropout(1.0).train()(x), torch.zeros_like(x))
+    z = torch.randn(50, 50, requires_grad=True)
+    torch.manual_seed(1)
+    out = Dropout(0.5).train()(z)
+    out.sum().backward()
+    assert torch.equal(z.grad, (out != 0).float() * 2.0)        # the gradient flows through the kept values only
+    torch.manual_seed(2)
+    assert not torch.equal(Dropout(0.5).train()(x), Dropout(0.5).train()(x))  # a new mask each call
+    layer = EncoderLayer(16, 2, 32, 0.1, batch_first=True, norm_first=True)
+    assert all(isinstance(getattr(layer, n), Dropout) for n in ("dropout", "dropout1", "dropout2"))
 
 
 def test_kit_encoder_layer_computes_what_the_library_layer_does():

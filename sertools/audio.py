@@ -178,6 +178,15 @@ def feature_key(tcfg) -> str:
     return f"{tcfg.frontend}-{stage_key('features', tcfg, extra={'tracks_version': TRACKS_VERSION})}"
 
 
+def _features_of(waves, sr: int, tcfg) -> list[torch.Tensor]:
+    """The spectrum (and, with ``tcfg.pitch_tracks``, the ``TRACKS``) of each wave."""
+    feats = compute_features(waves, extractor_for(tcfg, sr))
+    if getattr(tcfg, "pitch_tracks", False):
+        feats = [torch.cat([f, torch.from_numpy(pitch_tracks(w, sr, len(f), tcfg.hop_ms))], 1)
+                 for f, w in zip(feats, waves)]
+    return feats
+
+
 def corpus_features(clips, tcfg, key: str | None = None) -> list[torch.Tensor]:
     """Features of every clip of a corpus, cached on disk under ``key``.
 
@@ -185,18 +194,62 @@ def corpus_features(clips, tcfg, key: str | None = None) -> list[torch.Tensor]:
     without a key nothing is cached. With ``tcfg.pitch_tracks`` the three
     ``TRACKS`` are appended to each frame's spectrum (F grows by 3).
     """
-    ext = extractor_for(tcfg, clips.sr)
     path = cache_dir() / f"features-{key}-{feature_key(tcfg)}.npz" if key else None
     if path is not None and path.exists():
         z = load_arrays(path)
         return [torch.from_numpy(a) for a in np.split(z["feats"], np.cumsum(z["lengths"])[:-1])]
-    feats = compute_features(clips.waves, ext)
-    if getattr(tcfg, "pitch_tracks", False):
-        feats = [torch.cat([f, torch.from_numpy(pitch_tracks(w, clips.sr, len(f), tcfg.hop_ms))], 1)
-                 for f, w in zip(feats, clips.waves)]
+    feats = _features_of(clips.waves, clips.sr, tcfg)
     if path is not None:
         save_arrays(path, feats=torch.cat(feats).numpy(), lengths=np.array([len(f) for f in feats]))
     return feats
+
+
+CHANNEL_RANGES = {"snr_db": (5.0, 20.0), "colour": (0.0, 2.0), "rt60": (0.0, 0.5), "gain_db": (-6.0, 6.0)}
+
+
+def rerecord(wave: np.ndarray, rng, sr: int = 16000) -> np.ndarray:
+    """``wave`` played again through a random room and microphone: reverberation
+    (RT60 0-0.5 s), coloured noise (white to brown) at 5-20 dB SNR and a gain
+    of -6 to +6 dB, drawn uniformly from ``CHANNEL_RANGES`` with ``rng``
+    (a ``numpy.random.Generator``).
+
+    These are the usual ranges of multi-condition training for robust speech
+    systems (simulated rooms and added noise at 0-20 dB SNR, as in Ko et al.
+    2017, "A study on data augmentation of reverberant speech for robust
+    speech recognition", ICASSP, and the x-vector recipes), not the corpus's
+    own channel settings: a real user does not know those either.
+    """
+    from .synth.voice import Channel, apply_channel
+    draw = {k: rng.uniform(*r) for k, r in CHANNEL_RANGES.items()}
+    return apply_channel(wave, Channel(**draw), rng, sr)
+
+
+def channel_copies(clips, idx, tcfg, key: str | None = None) -> list[list[torch.Tensor]]:
+    """Features of ``tcfg.channel_copies`` re-recorded copies (``rerecord``) of the
+    clips at positions ``idx``: one list per copy, aligned with ``idx``.
+
+    Multi-condition training: a model that has heard its labeled clips through
+    many rooms and microphones is less often sure and wrong on recordings from
+    another channel (domain B). Each copy's channel is drawn from the clip's
+    position and the copy's number, so the copies do not depend on the run's
+    seed and are cached on disk once per corpus (``key``) and feature setting.
+    """
+    k = int(tcfg.channel_copies)
+    idx = np.asarray(idx)
+    tag = stage_key("features", tcfg, extra={"tracks_version": TRACKS_VERSION, "copies": k,
+                                                 "ranges": CHANNEL_RANGES})
+    path = cache_dir() / f"copies-{key}-{tag}.npz" if key else None
+    if path is not None and path.exists():
+        z = load_arrays(path)
+        if np.array_equal(z["idx"], idx):
+            flat = [torch.from_numpy(a) for a in np.split(z["feats"], np.cumsum(z["lengths"])[:-1])]
+            return [flat[c * len(idx):(c + 1) * len(idx)] for c in range(k)]
+    waves = [rerecord(clips.waves[i], np.random.default_rng([int(i), c, 7]), clips.sr)
+             for c in range(k) for i in idx]
+    flat = _features_of(waves, clips.sr, tcfg)
+    if path is not None:
+        save_arrays(path, feats=torch.cat(flat).numpy(), lengths=np.array([len(f) for f in flat]), idx=idx)
+    return [flat[c * len(idx):(c + 1) * len(idx)] for c in range(k)]
 
 
 def normalisation_stats(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

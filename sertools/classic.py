@@ -316,13 +316,15 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
     views = get_views(corpus, ccfg, tcfg)  # the same labeled subset and splits as the deep methods
     X = clip_features(clips, features, tcfg, progress)
     Z = np.nan_to_num(StandardScaler().fit(X[clips.indices("train")]).transform(X))  # training pool's statistics
-    d = {"Xl": Z[views.labeled.rows], "yl": views.labeled.y.numpy(), "Xu": Z[views.unlabeled.rows]}
+    n = views.meta["n_labeled"]  # the labeled clips themselves, without re-recorded copies (channel_copies)
+    lab_rows = views.labeled.rows[:n]
+    d = {"Xl": Z[lab_rows], "yl": views.labeled.y[:n].numpy(), "Xu": Z[views.unlabeled.rows]}
 
     t0 = time.perf_counter()
     with threadpool_limits(1):  # problems this small run faster on one BLAS thread than on several
         if method == "co_training":
             F = face_features(clips.frames)
-            d["Fl"], d["Fu"] = _face_view(F[views.labeled.rows], F[views.unlabeled.rows])
+            d["Fl"], d["Fu"] = _face_view(F[lab_rows], F[views.unlabeled.rows])
         clf, params = fit_method(method, d, tcfg.seed, tcfg)
         probs = _probs(clf, Z[views.test.rows], views.n_classes)
         val_probs = _probs(clf, Z[views.val.rows], views.n_classes)

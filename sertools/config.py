@@ -74,6 +74,8 @@ class TrainConfig:
     norm: str = "utterance"            # spectrum, before the training pool's z-score: "pool" (nothing more, the paper's),
                                        # "utterance_mean", "utterance" (per-clip mean and variance, CMVN) or "speaker"
     track_norm: str = "speaker"        # the pitch tracks' normalisation: "same" as norm, or one of norm's values
+    channel_copies: int = 1            # multi-condition training: each labeled clip also re-recorded through this many
+                                       # random rooms and microphones (audio.rerecord), as extra labeled clips
     # model (sertools.models.SpeechTransformer)
     d_model: int = 64
     n_heads: int = 4
@@ -120,9 +122,10 @@ class TrainConfig:
 
 
 # The paper's own speech model (KBS 2021): STFT frames, no pitch tracks, the training pool's z-score alone, mean
-# pooling. ``get_config(preset, **PAPER_SETTING)`` or ``run(method, **PAPER_SETTING)``; lesson 02 compares it with
+# pooling, no re-recorded copies. ``get_config(preset, **PAPER_SETTING)`` or ``run(method, **PAPER_SETTING)``; lesson 02 compares it with
 # the kit's default step by step.
-PAPER_SETTING = dict(frontend="stft", pitch_tracks=False, norm="pool", track_norm="same", pooling="mean")
+PAPER_SETTING = dict(frontend="stft", pitch_tracks=False, norm="pool", track_norm="same", pooling="mean",
+                     channel_copies=0)
 
 # Keys that were renamed, and what to write instead.
 RENAMED = {"features": "the key 'features' is now 'frontend' (the speech model's input: logmel or stft); the "
@@ -165,6 +168,7 @@ RANGES: dict[str, tuple] = {
     "n_fft": (64, 8192), "win_ms": (5.0, 200.0), "hop_ms": (1.0, 100.0), "n_mels": (8, 256),
     "norm": ("pool", "utterance_mean", "utterance", "speaker"),
     "track_norm": ("same", "pool", "utterance_mean", "utterance", "speaker"), "pooling": ("mean", "stats"),
+    "channel_copies": (0, 16),
     "d_model": (8, 2048), "n_heads": (1, 64), "n_layers": (1, 48), "dim_ff": (8, 8192),
     "dropout": (0.0, 0.9), "subsample": (1, 16),
     "steps": (1, 10_000_000), "batch_size": (1, 65_536), "lr": (1e-7, 10.0),
@@ -313,7 +317,7 @@ STAGE_FIELDS = {
     "teacher": _TEACHER,                                                     # teacher.train_teacher
     "face_dist": _TEACHER + ("face_teacher", "fer_map", "aggregate"),        # teacher.clip_distributions
     "features": _FEATURES,                                                   # audio.corpus_features
-    "views": _FEATURES + ("norm", "track_norm", "n_labeled", "seed"),        # experiment.get_views
+    "views": _FEATURES + ("norm", "track_norm", "channel_copies", "n_labeled", "seed"),        # experiment.get_views
 }
 
 

@@ -123,13 +123,14 @@ def check_disjoint(clips) -> None:
             raise ValueError(f"speakers {sorted(both)[:5]} are in both training and {s}: splits must be speaker-disjoint")
 
 
-def normalise(clips, feats: list[torch.Tensor], norm: str = "pool", track_norm: str | None = None,
+def normalise(speakers, feats: list[torch.Tensor], norm: str = "pool", track_norm: str | None = None,
               n_tracks: int = 0) -> list[torch.Tensor]:
     """Per-clip or per-speaker normalisation (``sertools.audio.group_normalise``)
     of the spectral bins with ``norm`` and of the last ``n_tracks`` columns
-    (the pitch tracks) with ``track_norm`` (None: like the spectrum)."""
+    (the pitch tracks) with ``track_norm`` (None: like the spectrum);
+    ``speakers`` holds one speaker id per clip of ``feats``."""
     track_norm = norm if track_norm in (None, "same") else track_norm
-    groups = clips.table["speaker"].to_numpy() if "speaker" in (norm, track_norm) else None
+    groups = np.asarray(speakers) if "speaker" in (norm, track_norm) else None
     if n_tracks == 0 or track_norm == norm:
         return group_normalise(feats, norm, groups)
     spec = group_normalise([f[:, :-n_tracks] for f in feats], norm, groups)
@@ -138,7 +139,7 @@ def normalise(clips, feats: list[torch.Tensor], norm: str = "pool", track_norm: 
 
 
 def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0, norm: str = "pool",
-               track_norm: str | None = None, n_tracks: int = 0) -> Views:
+               track_norm: str | None = None, n_tracks: int = 0, copies: list | None = None) -> Views:
     """Split a corpus's features into the four views of a semi-supervised run.
 
     Parameters
@@ -148,6 +149,10 @@ def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0, 
     seed : which clips get labels (each seed a different labeled subset)
     norm, track_norm, n_tracks : per-clip or per-speaker normalisation before
         the training pool's z-score (``normalise``); ``pool`` alone is the paper's
+    copies : re-recorded copies of the training pool (``audio.channel_copies``:
+        one list per copy, aligned with ``clips.indices("train")``); the copies
+        of the labeled clips join the labeled view as more clips with the same
+        labels (multi-condition training), normalised like the originals
     """
     check_disjoint(clips)
     t = clips.table
@@ -157,15 +162,28 @@ def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0, 
     unl = clips.indices("unlabeled")
     if len(unl) == 0:  # a corpus without a separate pool: the rest of the training pool
         unl = np.setdiff1d(train, lab)
-    if norm != "pool" or (n_tracks and track_norm not in (None, "same", "pool")):
-        feats = normalise(clips, feats, norm, track_norm, n_tracks)
+    speakers = t["speaker"].to_numpy()
+    group_norm = norm != "pool" or (n_tracks and track_norm not in (None, "same", "pool"))
+    if group_norm:
+        feats = normalise(speakers, feats, norm, track_norm, n_tracks)
     mean, std = normalisation_stats([feats[i] for i in train])
-    norm = lambda idx: [(feats[i] - mean) / std for i in idx]  # noqa: E731
+    zscore = lambda fs: [(f - mean) / std for f in fs]  # noqa: E731
 
     def split(idx, y):
-        return Split.from_sequences(norm(idx), y, rows=idx)
+        return Split.from_sequences(zscore([feats[i] for i in idx]), y, rows=idx)
 
-    views = Views(labeled=split(lab, labels[lab]),
+    labeled = split(lab, labels[lab])
+    if copies:
+        at = {int(i): p for p, i in enumerate(train)}
+        extra = [copy[at[int(i)]] for copy in copies for i in lab]
+        if group_norm:  # a copy's speaker statistics come from the copies: the same channels on average
+            pool = [f for copy in copies for f in copy]
+            pool = normalise(np.tile(speakers[train], len(copies)), pool, norm, track_norm, n_tracks)
+            extra = [pool[c * len(train) + at[int(i)]] for c in range(len(copies)) for i in lab]
+        both = np.concatenate([lab] * (len(copies) + 1))
+        labeled = Split.from_sequences(zscore([feats[i] for i in lab]) + zscore(extra), labels[both], rows=both)
+
+    views = Views(labeled=labeled,
                   unlabeled=split(unl, labels[unl]),  # true labels only for logging pseudo-label accuracy
                   val=split(clips.indices("val"), labels[clips.indices("val")]),
                   test=split(clips.indices("test"), labels[clips.indices("test")]),

@@ -119,6 +119,81 @@ def test_make_views_applies_the_normalisation_per_speaker():
     assert (v0.val.x - v0.test.x).abs().mean() > 0.5
 
 
+# ------------------------------------------------------------- re-recorded copies (multi-condition training)
+
+def test_rerecord_adds_noise_within_its_snr_range_and_keeps_the_length():
+    """A re-recorded copy keeps the clip's length and differs with each draw; the
+    noise it adds (the copy minus the same room without noise) lies within
+    CHANNEL_RANGES' 5-20 dB SNR of the reverberant clip."""
+    from sertools.audio import CHANNEL_RANGES, rerecord
+    from sertools.synth.voice import Channel, apply_channel
+    wave = voice_like(150.0, seconds=1.0)
+    copies = [rerecord(wave, np.random.default_rng(s)) for s in range(20)]
+    assert all(c.shape == wave.shape and c.dtype == np.float32 for c in copies)
+    assert not np.allclose(copies[0], copies[1])                             # each draw its own room
+    np.testing.assert_array_equal(copies[3], rerecord(wave, np.random.default_rng(3)))  # and repeatable
+    lo, hi = CHANNEL_RANGES["snr_db"]
+    snrs = []
+    for s in range(20):                                                      # the same draws without the noise
+        rng = np.random.default_rng(s)
+        draw = {k: rng.uniform(*r) for k, r in CHANNEL_RANGES.items()}
+        quiet = apply_channel(wave, Channel(**{**draw, "snr_db": 300.0}), rng)
+        noise = copies[s] - quiet
+        snrs.append(10 * np.log10(np.mean(quiet.astype(float) ** 2) / np.mean(noise.astype(float) ** 2)))
+    assert lo - 0.1 < min(snrs) and max(snrs) < hi + 0.1, snrs
+    assert max(snrs) - min(snrs) > 5                                          # drawn across the range
+
+
+def test_channel_copies_join_the_labeled_view_only_and_classic_methods_ignore_them(tmp_path, monkeypatch):
+    """channel_copies=K: the labeled view holds each labeled clip K + 1 times with
+    its label (the originals first, unchanged), the other views are those of
+    K = 0, the copies do not depend on the run's seed, and a second call reads
+    them from the disk cache."""
+    import dataclasses
+    from sertools.audio import channel_copies
+    from sertools.clips import Clips
+    from sertools.views import make_views
+    monkeypatch.setenv("SERTOOLS_CACHE", str(tmp_path))
+    waves, rows = [], []
+    for split, spk in [("train", "a"), ("train", "b"), ("val", "c"), ("test", "d")]:
+        for k, f0 in enumerate((120.0, 160.0, 200.0)):
+            waves.append(voice_like(f0, seconds=0.6, seed=k))
+            rows.append(dict(clip_id=f"{spk}{k}", split=split, speaker=spk, label=k % 2))
+    clips = Clips(waves, pd.DataFrame(rows), ("low", "high"), SR, name="toy")
+    _, tcfg = get_config("quick", pitch_tracks=True, channel_copies=2)
+    train = clips.indices("train")
+    feats = [torch.cat([f, torch.from_numpy(pitch_tracks(w, SR, len(f)))], 1)
+             for f, w in zip(logmel(clips.waves), clips.waves)]
+    copies = channel_copies(clips, train, tcfg, key="toy")
+    assert len(copies) == 2 and all(len(c) == len(train) for c in copies)
+    assert all(c.shape == feats[i].shape for copy in copies for c, i in zip(copy, train))
+    assert not torch.allclose(copies[0][0], feats[train[0]], atol=1e-2)
+    assert list(tmp_path.glob("copies-toy-*.npz"))
+    again = channel_copies(clips, train, tcfg, key="toy")                   # from the cache
+    assert all(torch.equal(a, b) for x, y in zip(copies, again) for a, b in zip(x, y))
+    kw = dict(norm="utterance", track_norm="speaker", n_tracks=len(TRACKS))
+    plain = make_views(clips, feats, n_labeled=2, seed=0, **kw)
+    v = make_views(clips, feats, n_labeled=2, seed=0, copies=copies, **kw)
+    n = plain.meta["n_labeled"]
+    assert v.meta["n_labeled"] == n and len(v.labeled) == 3 * n
+    assert torch.equal(v.labeled.y, plain.labeled.y.repeat(3))
+    assert list(v.labeled.rows) == list(plain.labeled.rows) * 3
+    assert torch.equal(v.labeled.x[:n], plain.labeled.x)                       # the originals unchanged
+    assert not torch.allclose(v.labeled.x[n:2 * n], plain.labeled.x, atol=1e-2)
+    for name in ("unlabeled", "val", "test"):
+        assert torch.equal(getattr(v, name).x, getattr(plain, name).x)
+    tcfg7 = dataclasses.replace(tcfg, seed=7)                                  # another run's seed: the same copies
+    assert all(torch.equal(a, b) for x, y in zip(copies, channel_copies(clips, train, tcfg7)) for a, b in zip(x, y))
+
+
+def test_classic_methods_train_on_the_labeled_clips_without_their_copies():
+    from sertools.classic import run as classic_run
+    kw = dict(preset="quick", progress=False, n_labeled=5)
+    with_copies = classic_run("svm", channel_copies=2, **kw)
+    without = classic_run("svm", channel_copies=0, **kw)
+    assert with_copies.metrics == without.metrics
+
+
 # ------------------------------------------------------------- model
 
 def test_statistics_pooling_is_mean_and_std_of_the_real_frames():

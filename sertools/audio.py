@@ -219,7 +219,7 @@ def rerecord(wave: np.ndarray, rng, sr: int = 16000) -> np.ndarray:
     speech recognition", ICASSP, and the x-vector recipes), not the corpus's
     own channel settings: a real user does not know those either.
     """
-    from .synth.voice import Channel, apply_channel
+    from .rooms import Channel, apply_channel
     draw = {k: rng.uniform(*r) for k, r in CHANNEL_RANGES.items()}
     return apply_channel(wave, Channel(**draw), rng, sr)
 

@@ -126,7 +126,7 @@ def test_rerecord_adds_noise_within_its_snr_range_and_keeps_the_length():
     noise it adds (the copy minus the same room without noise) lies within
     CHANNEL_RANGES' 5-20 dB SNR of the reverberant clip."""
     from sertools.audio import CHANNEL_RANGES, rerecord
-    from sertools.synth.voice import Channel, apply_channel
+    from sertools.rooms import Channel, apply_channel
     wave = voice_like(150.0, seconds=1.0)
     copies = [rerecord(wave, np.random.default_rng(s)) for s in range(20)]
     assert all(c.shape == wave.shape and c.dtype == np.float32 for c in copies)

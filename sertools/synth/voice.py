@@ -52,6 +52,8 @@ import numpy as np
 from scipy import fft, signal
 from scipy.ndimage import uniform_filter1d
 
+from ..rooms import Channel, apply_channel, colored_noise  # noqa: F401  (the corpus's rooms and microphones)
+
 # Full-intensity cue values (docs/emotion-cues.md, "Suggested starting values").
 # f0: mean F0 factor; range_st: std of the contour in semitones; level_db:
 # loudness change; rate: syllables per second; tilt: source spectral tilt in
@@ -127,28 +129,6 @@ def random_speaker(rng: np.random.Generator, sid: str) -> Speaker:
     return Speaker(sid, sex, float(f0), float(vtl),
                    expressivity=float(np.clip(rng.normal(1.0, 0.2), 0.4, 1.3)),
                    rate=float(rng.uniform(0.85, 1.15)))
-
-
-@dataclass
-class Channel:
-    """Microphone and room, as ``apply_channel`` applies them.
-
-    Attributes
-    ----------
-    snr_db : float
-        Signal-to-noise ratio of the added noise, dB.
-    colour : float
-        Noise colour: power spectrum 1/f**colour (0 white, 1 pink, 2 brown).
-    gain_db : float
-        Gain of the microphone chain, dB.
-    rt60 : float
-        Reverberation time in seconds (the time the room's echo takes to
-        decay by 60 dB); 0 for no reverberation.
-    """
-    snr_db: float = 20.0
-    colour: float = 1.0
-    gain_db: float = 0.0
-    rt60: float = 0.0
 
 
 def cues_for(emotion: str, intensity: float, expressivity: float = 1.0) -> dict[str, float]:
@@ -342,53 +322,3 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
     wave *= 10.0 ** (cue["level_db"] / 20.0)
     return wave.astype(np.float32), env
 
-
-def colored_noise(n: int, colour: float, rng) -> np.ndarray:
-    """Noise with power spectrum 1/f**colour (0 white, 1 pink, 2 brown), unit std.
-
-    Made by shaping white Gaussian noise in the frequency domain; ``rng`` is
-    a ``numpy.random.Generator``.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64, shape (n,), zero mean.
-    """
-    m = fft.next_fast_len(n, real=True)
-    spec = fft.rfft(rng.normal(0, 1, m))
-    f = fft.rfftfreq(m)
-    spec *= 1.0 / np.maximum(f, 1.0 / m) ** (colour / 2.0)
-    x = fft.irfft(spec, n=m)[:n]
-    x -= x.mean()  # brown noise drifts: without this its power would exceed the SNR's
-    return x / (np.std(x) + 1e-12)
-
-
-def apply_channel(wave: np.ndarray, channel: Channel, rng, sr: int = 16000) -> np.ndarray:
-    """Room and microphone: reverberation (exponentially decaying noise
-    impulse response of the given RT60), noise at the SNR, then the gain.
-
-    Parameters
-    ----------
-    wave : numpy.ndarray
-        Float, shape (n,): clean speech, e.g. from ``synthesize``.
-    channel : Channel
-    rng : numpy.random.Generator
-        Draws the impulse response and the noise.
-    sr : int, default 16000
-        Sampling rate, Hz.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32, shape (n,), clipped to [-1, 1].
-    """
-    x = wave.astype(np.float64)
-    if channel.rt60 > 0:
-        L = int(channel.rt60 * sr)
-        ir = rng.normal(0, 1, L) * np.exp(-6.9 * np.arange(L) / L)  # -60 dB at rt60
-        ir[0] = 1.0 / 0.3
-        x = signal.fftconvolve(x, ir * 0.3)[: len(x)]
-    p_sig = np.mean(x ** 2) + 1e-12
-    noise = colored_noise(len(x), channel.colour, rng) * np.sqrt(p_sig / 10.0 ** (channel.snr_db / 10.0))
-    x = (x + noise) * 10.0 ** (channel.gain_db / 20.0)
-    return np.clip(x, -1.0, 1.0).astype(np.float32)

@@ -30,6 +30,7 @@ import torchaudio
 from .cache import cache_dir, load_arrays, save_arrays
 from .config import stage_key
 from .core import Padded
+from .rooms import Channel, apply_channel
 
 
 
@@ -196,12 +197,21 @@ def corpus_features(clips, tcfg, key: str | None = None) -> list[torch.Tensor]:
     """
     path = cache_dir() / f"features-{key}-{feature_key(tcfg)}.npz" if key else None
     if path is not None and path.exists():
-        z = load_arrays(path)
-        return [torch.from_numpy(a) for a in np.split(z["feats"], np.cumsum(z["lengths"])[:-1])]
+        return _split_sequences(load_arrays(path))
     feats = _features_of(clips.waves, clips.sr, tcfg)
     if path is not None:
-        save_arrays(path, feats=torch.cat(feats).numpy(), lengths=np.array([len(f) for f in feats]))
+        _save_sequences(path, feats)
     return feats
+
+
+def _save_sequences(path, feats: list[torch.Tensor], **extra) -> None:
+    """Store (T_i, F) tensors as one concatenated array and their lengths (and ``extra`` arrays)."""
+    save_arrays(path, feats=torch.cat(feats).numpy(), lengths=np.array([len(f) for f in feats]), **extra)
+
+
+def _split_sequences(z: dict) -> list[torch.Tensor]:
+    """The (T_i, F) tensors ``_save_sequences`` stored, from its loaded arrays."""
+    return [torch.from_numpy(a) for a in np.split(z["feats"], np.cumsum(z["lengths"])[:-1])]
 
 
 CHANNEL_RANGES = {"snr_db": (5.0, 20.0), "colour": (0.0, 2.0), "rt60": (0.0, 0.5), "gain_db": (-6.0, 6.0)}
@@ -219,7 +229,6 @@ def rerecord(wave: np.ndarray, rng, sr: int = 16000) -> np.ndarray:
     speech recognition", ICASSP, and the x-vector recipes), not the corpus's
     own channel settings: a real user does not know those either.
     """
-    from .rooms import Channel, apply_channel
     draw = {k: rng.uniform(*r) for k, r in CHANNEL_RANGES.items()}
     return apply_channel(wave, Channel(**draw), rng, sr)
 
@@ -239,16 +248,15 @@ def channel_copies(clips, idx, tcfg, key: str | None = None) -> list[list[torch.
     tag = stage_key("features", tcfg, extra={"tracks_version": TRACKS_VERSION, "copies": k,
                                                  "ranges": CHANNEL_RANGES})
     path = cache_dir() / f"copies-{key}-{tag}.npz" if key else None
-    if path is not None and path.exists():
-        z = load_arrays(path)
-        if np.array_equal(z["idx"], idx):
-            flat = [torch.from_numpy(a) for a in np.split(z["feats"], np.cumsum(z["lengths"])[:-1])]
-            return [flat[c * len(idx):(c + 1) * len(idx)] for c in range(k)]
-    waves = [rerecord(clips.waves[i], np.random.default_rng([int(i), c, 7]), clips.sr)
-             for c in range(k) for i in idx]
-    flat = _features_of(waves, clips.sr, tcfg)
-    if path is not None:
-        save_arrays(path, feats=torch.cat(flat).numpy(), lengths=np.array([len(f) for f in flat]), idx=idx)
+    z = load_arrays(path) if path is not None and path.exists() else None
+    if z is not None and np.array_equal(z["idx"], idx):
+        flat = _split_sequences(z)
+    else:
+        waves = [rerecord(clips.waves[i], np.random.default_rng([int(i), c, 7]), clips.sr)
+                 for c in range(k) for i in idx]
+        flat = _features_of(waves, clips.sr, tcfg)
+        if path is not None:
+            _save_sequences(path, flat, idx=idx)
     return [flat[c * len(idx):(c + 1) * len(idx)] for c in range(k)]
 
 

@@ -172,18 +172,16 @@ def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0, 
     def split(idx, y):
         return Split.from_sequences(zscore([feats[i] for i in idx]), y, rows=idx)
 
-    labeled = split(lab, labels[lab])
-    if copies:
-        at = {int(i): p for p, i in enumerate(train)}
-        extra = [copy[at[int(i)]] for copy in copies for i in lab]
-        if group_norm:  # a copy's speaker statistics come from the copies: the same channels on average
-            pool = [f for copy in copies for f in copy]
+    lab_feats, lab_rows = [feats[i] for i in lab], lab
+    if copies:  # every copy of the training pool, in copy order; a copy's speaker statistics come from the copies
+        pool = [f for copy in copies for f in copy]
+        if group_norm:
             pool = normalise(np.tile(speakers[train], len(copies)), pool, norm, track_norm, n_tracks)
-            extra = [pool[c * len(train) + at[int(i)]] for c in range(len(copies)) for i in lab]
-        both = np.concatenate([lab] * (len(copies) + 1))
-        labeled = Split.from_sequences(zscore([feats[i] for i in lab]) + zscore(extra), labels[both], rows=both)
+        at = {int(i): p for p, i in enumerate(train)}
+        lab_feats += [pool[c * len(train) + at[int(i)]] for c in range(len(copies)) for i in lab]
+        lab_rows = np.concatenate([lab] * (len(copies) + 1))
 
-    views = Views(labeled=labeled,
+    views = Views(labeled=Split.from_sequences(zscore(lab_feats), labels[lab_rows], rows=lab_rows),
                   unlabeled=split(unl, labels[unl]),  # true labels only for logging pseudo-label accuracy
                   val=split(clips.indices("val"), labels[clips.indices("val")]),
                   test=split(clips.indices("test"), labels[clips.indices("test")]),

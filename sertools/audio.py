@@ -87,7 +87,7 @@ class FeatureExtractor(torch.nn.Module):
         win, hop = int(sr * win_ms / 1000), int(sr * hop_ms / 1000)
         if win > n_fft:
             raise ValueError(f"win_ms={win_ms} gives {win} samples, more than n_fft={n_fft}; raise n_fft or shorten the window")
-        self.hop = hop
+        self.hop, self.n_fft = hop, n_fft
         if kind == "logmel":
             self.spec = torchaudio.transforms.MelSpectrogram(sr, n_fft=n_fft, win_length=win, hop_length=hop,
                                                              n_mels=n_mels, power=2.0)
@@ -121,6 +121,7 @@ def classic_logmel_config(tcfg):
 
 TRACKS = ("f0_st", "voicing", "loudness_db")  # the names of the pitch tracks, in order
 TRACKS_VERSION = 1  # bump when pitch_tracks changes: cached features are then recomputed
+FRAMES_VERSION = 2  # bump when compute_features changes (2: a clip's last frames no longer depend on its batch)
 
 
 def pitch_tracks(wave: np.ndarray, sr: int, n_frames: int, hop_ms: float = 10.0) -> np.ndarray:
@@ -158,14 +159,23 @@ def pitch_tracks(wave: np.ndarray, sr: int, n_frames: int, hop_ms: float = 10.0)
 
 
 def compute_features(waves: list[np.ndarray], extractor: FeatureExtractor, batch: int = 64) -> list[torch.Tensor]:
-    """Features of every wave, batched by similar length for speed."""
+    """Features of every wave, batched by similar length for speed.
+
+    Each wave's features are those it would have alone: the centred STFT
+    pads a wave's end with its own reflection, so before the batch is
+    zero-padded to its longest wave each wave gets that reflection itself
+    (otherwise a clip's last frames would see zeros, and depend on which
+    clips shared its batch).
+    """
     order = np.argsort([len(w) for w in waves])
     out: list = [None] * len(waves)
+    tail = extractor.n_fft // 2
     with torch.no_grad():
         for i in range(0, len(order), batch):
             idx = order[i:i + batch]
-            wb = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(np.asarray(waves[j], np.float32)) for j in idx],
-                                                 batch_first=True)
+            padded = [np.pad(np.asarray(waves[j], np.float32), (0, min(tail, len(waves[j]) - 1)), mode="reflect")
+                      for j in idx]
+            wb = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(w) for w in padded], batch_first=True)
             fb = extractor(wb)
             for k, j in enumerate(idx):
                 out[j] = fb[k, :extractor.n_frames(len(waves[j]))].clone()
@@ -176,7 +186,7 @@ def feature_key(tcfg) -> str:
     """The disk cache's key of the raw features: the kind, then a hash of every
     field the features step reads (``config.STAGE_FIELDS["features"]``) and the
     pitch tracks' version."""
-    return f"{tcfg.frontend}-{stage_key('features', tcfg, extra={'tracks_version': TRACKS_VERSION})}"
+    return f"{tcfg.frontend}-{stage_key('features', tcfg, extra={'tracks_version': TRACKS_VERSION, 'frames_version': FRAMES_VERSION})}"
 
 
 def _features_of(waves, sr: int, tcfg) -> list[torch.Tensor]:
@@ -245,8 +255,8 @@ def channel_copies(clips, idx, tcfg, key: str | None = None) -> list[list[torch.
     """
     k = int(tcfg.channel_copies)
     idx = np.asarray(idx)
-    tag = stage_key("features", tcfg, extra={"tracks_version": TRACKS_VERSION, "copies": k,
-                                                 "ranges": CHANNEL_RANGES})
+    tag = stage_key("features", tcfg, extra={"tracks_version": TRACKS_VERSION, "frames_version": FRAMES_VERSION,
+                                             "copies": k, "ranges": CHANNEL_RANGES})
     path = cache_dir() / f"copies-{key}-{tag}.npz" if key else None
     z = load_arrays(path) if path is not None and path.exists() else None
     if z is not None and np.array_equal(z["idx"], idx):

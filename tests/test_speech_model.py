@@ -38,6 +38,16 @@ def logmel(waves, **kw):
 
 # ------------------------------------------------------------- pitch tracks
 
+@pytest.mark.parametrize("kind", ["logmel", "stft"])
+def test_a_clips_features_do_not_depend_on_the_clips_batched_with_it(kind):
+    short, long = voice_like(140.0, 0.6, seed=1), voice_like(220.0, 1.5, seed=2)
+    ex = FeatureExtractor(kind, SR)
+    alone = ex(torch.from_numpy(short)[None])[0]
+    batched = compute_features([short, long], ex)[0]
+    assert batched.shape == alone.shape
+    torch.testing.assert_close(batched, alone, rtol=1e-5, atol=1e-5)  # the last frames too
+
+
 @pytest.mark.parametrize("f0", [110.0, 220.0])
 def test_f0_track_of_a_tone_recovers_its_frequency(f0):
     wave = voice_like(f0)

@@ -133,9 +133,9 @@ def run_cell(root, cell: Cell, preset, corpus: str, common: dict, rerun: bool = 
                             progress=False, **overrides)
         return Outcome(cell, key, True, rec.metrics["ua"], rec.seconds, worker=worker, damaged=store.damaged)
     except TrainingError as e:
-        return Outcome(cell, key, False, message=f"failed: {e}", worker=worker)
+        return Outcome(cell, key, False, message=f"failed: {e}", worker=worker, damaged=store.damaged)
     except Exception as e:  # one broken cell must not cost the others
-        return Outcome(cell, key, False, message=f"{type(e).__name__}: {e}", worker=worker)
+        return Outcome(cell, key, False, message=f"{type(e).__name__}: {e}", worker=worker, damaged=store.damaged)
     finally:
         torch.set_num_threads(threads)
 

@@ -272,6 +272,13 @@ def compare(methods: list[str] | None = None, seeds: int = 3, preset: str | None
     return run_comparison(methods, seeds, preset, **kw).table
 
 
+def read_table(path) -> pd.DataFrame:
+    """A results.csv, budget.csv or sweep.csv as written: an empty cell is missing
+    (NaN), and every word stays a word (pandas' own reader would turn the
+    verdict ``n/a``, no paired test, into a missing value)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
 def write_failures(out: Path, failures: list[str]) -> None:
     """failures.txt lists the failed cells and why; no failure, no file."""
     if failures:

@@ -28,14 +28,6 @@ GRAD_CLIP = 5.0             # gradient norm clip, every method
 UNLABELED_STREAM = 2 ** 32  # offset of the unlabeled batch stream's seed from the labeled one's
 
 
-
-
-
-
-
-
-
-
 @torch.no_grad()
 def predict(model, split, device, batch_size: int = 256, embed: bool = False, autocast=None):
     """Probabilities (and embeddings) for every row of a view, in order."""

@@ -80,8 +80,11 @@ class DCMKTFinetune(DCMKT):
     name = "dcmkt_finetune"
     defaults = {**DCMKT.defaults, "finetune_steps": 150}
 
-    def setup(self, model, n_unlabeled, n_classes, steps):
+    def setup(self, model, n_unlabeled, n_classes, steps=None):
         """Transfer for the first ``steps - finetune_steps`` steps, then fine-tune."""
+        if steps is None:
+            raise ValueError("dcmkt_finetune needs the run's step budget: call setup(model, n_unlabeled, n_classes, "
+                             "steps) (train.fit passes tcfg.steps)")
         if not 0 <= self.finetune_steps < steps:
             raise ValueError(f"finetune_steps={self.finetune_steps} must be in [0, steps={steps}): dcmkt_finetune "
                              f"spends the last finetune_steps of the common step budget on the labeled clips")

@@ -122,6 +122,7 @@ def classic_logmel_config(tcfg):
 TRACKS = ("f0_st", "voicing", "loudness_db")  # the names of the pitch tracks, in order
 TRACKS_VERSION = 1  # bump when pitch_tracks changes: cached features are then recomputed
 FRAMES_VERSION = 2  # bump when compute_features changes (2: a clip's last frames no longer depend on its batch)
+VERSIONS = {"tracks_version": TRACKS_VERSION, "frames_version": FRAMES_VERSION}  # part of every feature cache key
 
 
 def pitch_tracks(wave: np.ndarray, sr: int, n_frames: int, hop_ms: float = 10.0) -> np.ndarray:
@@ -186,7 +187,7 @@ def feature_key(tcfg) -> str:
     """The disk cache's key of the raw features: the kind, then a hash of every
     field the features step reads (``config.STAGE_FIELDS["features"]``) and the
     pitch tracks' version."""
-    return f"{tcfg.frontend}-{stage_key('features', tcfg, extra={'tracks_version': TRACKS_VERSION, 'frames_version': FRAMES_VERSION})}"
+    return f"{tcfg.frontend}-{stage_key('features', tcfg, extra=VERSIONS)}"
 
 
 def _features_of(waves, sr: int, tcfg) -> list[torch.Tensor]:
@@ -255,8 +256,7 @@ def channel_copies(clips, idx, tcfg, key: str | None = None) -> list[list[torch.
     """
     k = int(tcfg.channel_copies)
     idx = np.asarray(idx)
-    tag = stage_key("features", tcfg, extra={"tracks_version": TRACKS_VERSION, "frames_version": FRAMES_VERSION,
-                                             "copies": k, "ranges": CHANNEL_RANGES})
+    tag = stage_key("features", tcfg, extra={**VERSIONS, "copies": k, "ranges": CHANNEL_RANGES})
     path = cache_dir() / f"copies-{key}-{tag}.npz" if key else None
     z = load_arrays(path) if path is not None and path.exists() else None
     if z is not None and np.array_equal(z["idx"], idx):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from sertools.prosody import estimate_f0, prosodic_features
+from sertools import rooms
 from sertools.synth import voice
 
 SR = 16000
@@ -107,7 +108,7 @@ def _snr_db(clean, noisy, remove_mean: bool) -> float:
 @pytest.mark.parametrize("snr_db,colour", [(0.0, 0.0), (10.0, 1.0), (20.0, 2.0)])
 def test_channel_noise_at_the_requested_snr(speaker, snr_db, colour):
     clean, _ = voice.synthesize("neutral", 0.5, speaker, 1.5, np.random.default_rng(3))
-    noisy = voice.apply_channel(clean, voice.Channel(snr_db=snr_db, colour=colour), np.random.default_rng(4))
+    noisy = rooms.apply_channel(clean, rooms.Channel(snr_db=snr_db, colour=colour), np.random.default_rng(4))
     assert noisy.dtype == np.float32 and noisy.shape == clean.shape
     assert abs(_snr_db(clean, noisy, remove_mean=True) - snr_db) < 0.5
 
@@ -115,7 +116,7 @@ def test_channel_noise_at_the_requested_snr(speaker, snr_db, colour):
 def test_brown_noise_snr_counts_its_drift(speaker):
     """Brown noise drifts slowly; its mean must be removed before scaling, or the SNR comes out low."""
     clean, _ = voice.synthesize("neutral", 0.5, speaker, 1.5, np.random.default_rng(3))
-    worst = min(_snr_db(clean, voice.apply_channel(clean, voice.Channel(snr_db=10.0, colour=2.0),
+    worst = min(_snr_db(clean, rooms.apply_channel(clean, rooms.Channel(snr_db=10.0, colour=2.0),
                                                    np.random.default_rng(s)), remove_mean=False)
                 for s in range(20))
     assert worst > 9.0, worst
@@ -123,6 +124,6 @@ def test_brown_noise_snr_counts_its_drift(speaker):
 
 def test_channel_gain_scales_the_level(speaker):
     clean, _ = voice.synthesize("sad", 1.0, speaker, 1.5, np.random.default_rng(5))
-    quiet = voice.apply_channel(clean, voice.Channel(snr_db=40, gain_db=-12.0), np.random.default_rng(6))
+    quiet = rooms.apply_channel(clean, rooms.Channel(snr_db=40, gain_db=-12.0), np.random.default_rng(6))
     ratio_db = 20 * np.log10(np.std(quiet) / np.std(clean))
     assert abs(ratio_db + 12.0) < 0.5, ratio_db

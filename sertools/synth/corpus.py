@@ -35,6 +35,7 @@ import pandas as pd
 from ..cache import cache_dir, load_arrays, save_arrays
 from ..clips import Clips
 from ..config import EMOTIONS, CorpusConfig, class_names, config_hash, stage_key, validate
+from ..rooms import Channel, apply_channel
 from . import face as facegen
 from . import voice as voicegen
 
@@ -75,12 +76,12 @@ def face_emotion(voice_emotion: str, agreement: float, rng) -> str:
     return str(rng.choice(list(alt), p=list(alt.values())))
 
 
-def _channel(domain: str, cfg: CorpusConfig, rng) -> voicegen.Channel:
+def _channel(domain: str, cfg: CorpusConfig, rng) -> Channel:
     """Domain A: a quiet studio; domain B: noisier, more coloured, reverberant."""
     if domain == "A":
-        return voicegen.Channel(snr_db=cfg.snr_db_a + rng.uniform(-3, 3), colour=rng.uniform(0, 1),
+        return Channel(snr_db=cfg.snr_db_a + rng.uniform(-3, 3), colour=rng.uniform(0, 1),
                                 gain_db=rng.uniform(-3, 3), rt60=rng.uniform(0.0, 0.15))
-    return voicegen.Channel(snr_db=cfg.snr_db_b + rng.uniform(-5, 5), colour=rng.uniform(0.5, 2.0),
+    return Channel(snr_db=cfg.snr_db_b + rng.uniform(-5, 5), colour=rng.uniform(0.5, 2.0),
                             gain_db=rng.uniform(-10, 6), rt60=rng.uniform(0.1, 0.5))
 
 
@@ -121,7 +122,7 @@ def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: st
     """
     duration = rng.uniform(cfg.min_seconds, cfg.max_seconds)
     wave, env = voicegen.synthesize(emotion, intensity, speaker, duration, rng, cfg.sr)
-    wave = voicegen.apply_channel(wave, channel or _channel(domain, cfg, rng), rng, cfg.sr)
+    wave = apply_channel(wave, channel or _channel(domain, cfg, rng), rng, cfg.sr)
     f_emotion = face_emotion(emotion, cfg.face_voice_agreement, rng)
     frames = None
     if video:
@@ -273,7 +274,7 @@ def demo_clip(emotion: str = "happy", intensity: float = 1.0, sex: str = "f", sn
         spk = voicegen.random_speaker(rng, "demo")
     spk.expressivity = 1.0
     wave, env = voicegen.synthesize(emotion, intensity, spk, seconds, rng)
-    wave = voicegen.apply_channel(wave, voicegen.Channel(snr_db=snr_db, colour=1.0), rng)
+    wave = apply_channel(wave, Channel(snr_db=snr_db, colour=1.0), rng)
     frames = facegen.talking_video(facegen.random_identity(rng), emotion, intensity,
                                    frame_loudness(env, n_frames), rng, size=size)
     return wave, frames, 16000

@@ -52,8 +52,6 @@ import numpy as np
 from scipy import fft, signal
 from scipy.ndimage import uniform_filter1d
 
-from ..rooms import Channel, apply_channel, colored_noise  # noqa: F401  (the corpus's rooms and microphones)
-
 # Full-intensity cue values (docs/emotion-cues.md, "Suggested starting values").
 # f0: mean F0 factor; range_st: std of the contour in semitones; level_db:
 # loudness change; rate: syllables per second; tilt: source spectral tilt in

@@ -36,15 +36,16 @@ def pipeline_share(views, tcfg, steps: int = 40) -> tuple[float, float]:
     """(seconds per supervised step, share of it spent fetching and augmenting the batch)."""
     from .augment import SpecAugment
     from .models import speech_model
-    from .train import make_batch
+    from .train import crop_frames, crop_generators, make_batch, optimiser
     model = speech_model(views.n_in, views.n_classes, tcfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr)
+    opt, _ = optimiser(model, tcfg)
+    crop, gens = crop_frames(tcfg), crop_generators(tcfg.seed)
     strong = SpecAugment()
     t_data = t_all = 0.0
     for i in range(steps):
         t0 = time.perf_counter()
         idx = torch.randint(0, len(views.labeled), (tcfg.batch_size,))
-        batch = make_batch(views, idx, None, torch.device("cpu"))
+        batch = make_batch(views, idx, None, torch.device("cpu"), crop, gens)
         x = strong(batch["x"])
         t1 = time.perf_counter()
         loss = torch.nn.functional.cross_entropy(model(x), batch["y"])

@@ -88,6 +88,9 @@ class TrainConfig:
     # optimisation (sertools.train)
     steps: int = 300
     batch_size: int = 32
+    crop_s: float = 1.0                # train on a random window of this many seconds of each longer clip (0: whole
+                                       # clips); evaluation always reads whole clips. Measured against 1.2 s and whole
+                                       # clips in docs/methods.md ("Training windows")
     lr: float = 2e-3
     weight_decay: float = 1e-4
     ema_eval: float = 0.0              # >0: evaluate an EMA of the weights (FixMatch uses 0.999)
@@ -145,7 +148,7 @@ PRESETS: dict[str, dict[str, dict]] = {
                        n_val=800, n_test=1200, n_face_images=20000, n_face_identities=800,
                        n_frames=16, min_seconds=1.5, max_seconds=4.0),
         "train": dict(n_labeled=150, steps=4000, eval_every=250, d_model=128, dim_ff=512,
-                      n_layers=4, batch_size=64, mu=7, n_mels=80, finetune_steps=1000),
+                      n_layers=4, batch_size=64, mu=7, n_mels=80, finetune_steps=1000, crop_s=0.0),
     },
 }
 
@@ -171,7 +174,7 @@ RANGES: dict[str, tuple] = {
     "channel_copies": (0, 16),
     "d_model": (8, 2048), "n_heads": (1, 64), "n_layers": (1, 48), "dim_ff": (8, 8192),
     "dropout": (0.0, 0.9), "subsample": (1, 16),
-    "steps": (1, 10_000_000), "batch_size": (1, 65_536), "lr": (1e-7, 10.0),
+    "steps": (1, 10_000_000), "crop_s": (0.0, 600.0), "batch_size": (1, 65_536), "lr": (1e-7, 10.0),
     "weight_decay": (0.0, 1.0), "ema_eval": (0.0, 0.99999), "eval_every": (1, 10_000_000),
     "mu": (1, 64), "tau": (0.0, 1.0), "lambda_u": (0.0, 1000.0), "ramp": (0.0, 1.0),
     "ema_decay": (0.0, 0.99999), "te_alpha": (0.0, 0.999),

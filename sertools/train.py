@@ -26,6 +26,7 @@ from .metrics import evaluate
 WARMUP_SHARE = 0.05         # linear learning-rate warm-up over the first 5 % of the steps
 GRAD_CLIP = 5.0             # gradient norm clip, every method
 UNLABELED_STREAM = 2 ** 32  # offset of the unlabeled batch stream's seed from the labeled one's
+CROP_STREAM = 2 ** 33       # offset of the window starts' seeds (crop_generators)
 
 
 @torch.no_grad()
@@ -92,17 +93,33 @@ def batch_streams(n_labeled: int, n_unlabeled: int, tcfg, use_unlabeled: bool):
     return lab, unl
 
 
-def make_batch(views, lab_idx, unl_idx, device) -> dict:
+def crop_frames(tcfg) -> int:
+    """Frames of a training window (``tcfg.crop_s`` at the hop ``tcfg.hop_ms``); 0: whole clips."""
+    return round(tcfg.crop_s * 1000 / tcfg.hop_ms) if tcfg.crop_s > 0 else 0
+
+
+def crop_generators(seed: int) -> tuple[torch.Generator, torch.Generator]:
+    """The generators of the labeled and the unlabeled batches' window starts,
+    apart from the index streams', so that for a seed every method's labeled
+    windows are the same too (``batch_streams``)."""
+    return (torch.Generator().manual_seed(CROP_STREAM + seed),
+            torch.Generator().manual_seed(CROP_STREAM + UNLABELED_STREAM + seed))
+
+
+def make_batch(views, lab_idx, unl_idx, device, crop: int = 0, generators=(None, None)) -> dict:
     """The batch dict every method's ``step`` reads (see ``methods.base``)
-    from index tensors into the views' labeled and unlabeled splits."""
+    from index tensors into the views' labeled and unlabeled splits; with
+    ``crop`` > 0 frames, a random window of each longer clip (``Split.inputs``),
+    its start drawn from the stream's generator in ``generators``."""
     non_blocking = device.type == "cuda"
     lab_idx = lab_idx.to(views.labeled.y.device, non_blocking=non_blocking)
-    b = {"x": views.labeled.inputs(lab_idx).to(device, non_blocking=non_blocking),
+    b = {"x": views.labeled.inputs(lab_idx, crop, generators[0]).to(device, non_blocking=non_blocking),
          "y": views.labeled.y[lab_idx].to(device, non_blocking=non_blocking)}
     if unl_idx is not None:
         u = views.unlabeled
         unl_idx = unl_idx.to(u.y.device, non_blocking=non_blocking)
-        b.update(u=u.inputs(unl_idx).to(device, non_blocking=non_blocking), u_idx=unl_idx.to(device),
+        b.update(u=u.inputs(unl_idx, crop, generators[1]).to(device, non_blocking=non_blocking),
+                 u_idx=unl_idx.to(device),
                  u_y=u.y[unl_idx].to(device, non_blocking=non_blocking))
         if u.face is not None:
             b["u_face"] = u.face[unl_idx].to(device, non_blocking=non_blocking)
@@ -134,7 +151,8 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     The same for every method: ``tcfg.steps`` optimiser steps of AdamW with
     a linear warm-up over the first ``WARMUP_SHARE`` of them and cosine decay,
     gradients clipped to norm ``GRAD_CLIP``, the labeled batches of the seed
-    (``batch_streams``), an evaluation on the validation view every
+    (``batch_streams``), each clip cut to a random window of ``tcfg.crop_s``
+    seconds (``crop_frames``; whole clips at 0), an evaluation on the validation view every
     ``eval_every`` steps and at the end. The record's test metrics are those
     of the checkpoint ``tcfg.select`` names (``best`` on validation UA, or
     ``last``); the other's UA and WA are kept beside them (``ua_best``,
@@ -164,6 +182,7 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
 
     check_every = nan_check_every(device, tcfg)
     lab_it, unl_it = batch_streams(len(views.labeled), len(views.unlabeled), tcfg, use_unl)
+    crop, crop_gens = crop_frames(tcfg), crop_generators(tcfg.seed)
     record = RunRecord(method.name, {**asdict(tcfg), **{f"method.{k}": v for k, v in method.params().items()}},
                        classes=tuple(views.classes))
     best_ua, best_state, window = -1.0, None, []
@@ -172,7 +191,7 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     bar = tqdm(range(1, steps + 1), desc=method.name, disable=not progress, leave=False)
     for step in bar:
         model.train()
-        batch = make_batch(views, next(lab_it), next(unl_it) if unl_it else None, device)
+        batch = make_batch(views, next(lab_it), next(unl_it) if unl_it else None, device, crop, crop_gens)
         with autocast:
             loss, logs = method.step(model, batch, weak, strong, (step - 1) / steps)
         window.append({"loss": loss.detach(), **logs})
@@ -209,7 +228,9 @@ def optimiser(model, tcfg):
     """AdamW and its schedule, the same for every method: a linear warm-up over
     the first ``WARMUP_SHARE`` of ``tcfg.steps``, then cosine decay to zero."""
     steps = tcfg.steps
-    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    # foreach: one call per group of tensors, not a Python loop over them (on a CPU the loop's small scalar ops
+    # were 7 % of a supervised step; measured in docs/methods.md, "Training windows")
+    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay, foreach=True)
     warm = max(1, round(steps * WARMUP_SHARE))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))

@@ -49,14 +49,25 @@ class Split:
         p = pad_batch(list(seqs)) if len(seqs) else Padded(torch.zeros(0, 1, 1), torch.zeros(0, 1, dtype=torch.bool))
         return cls(p.x, torch.as_tensor(y, dtype=torch.long), p.mask.sum(1), rows=rows)
 
-    def inputs(self, idx) -> Padded | torch.Tensor:
-        """The model inputs of rows ``idx``: a ``Padded`` batch, or a plain tensor."""
+    def inputs(self, idx, crop: int = 0, generator: torch.Generator | None = None) -> Padded | torch.Tensor:
+        """The model inputs of rows ``idx``: a ``Padded`` batch, or a plain tensor.
+
+        With ``crop`` > 0 (frames), a clip longer than that is cut to a window of
+        ``crop`` frames at a random start, uniform over the clip, drawn from
+        ``generator`` (CPU); shorter clips stay whole. Inputs without a time
+        axis are never cut.
+        """
         idx = torch.as_tensor(idx)
         if self.lengths is None:
             return self.x[idx]
         lens = self.lengths[idx]
         T = int(lens.max()) if len(lens) else 1
-        return Padded(self.x[idx, :T], torch.arange(T, device=lens.device)[None, :] < lens[:, None])
+        if not crop or T <= crop:
+            return Padded(self.x[idx, :T], torch.arange(T, device=lens.device)[None, :] < lens[:, None])
+        room = (lens.cpu() - crop).clamp_min(0) + 1             # possible starts of each clip's window
+        start = (torch.rand(len(lens), generator=generator) * room).long().to(lens.device)
+        t = start[:, None] + torch.arange(crop, device=lens.device)[None, :]
+        return Padded(self.x[idx[:, None], t], torch.arange(crop, device=lens.device)[None, :] < lens[:, None])
 
     def to(self, device) -> "Split":
         """The same split with its tensors on ``device`` (itself if already there)."""

@@ -437,14 +437,63 @@ def test_labeled_batches_in_fit_do_not_depend_on_the_method(views, monkeypatch):
     seen = {}
     real = train_mod.make_batch
 
-    def spy(views_, lab_idx, unl_idx, device):
+    def spy(views_, lab_idx, unl_idx, device, *crop):
         seen.setdefault(current, []).append(lab_idx.tolist())
-        return real(views_, lab_idx, unl_idx, device)
+        return real(views_, lab_idx, unl_idx, device, *crop)
 
     monkeypatch.setattr(train_mod, "make_batch", spy)
     for current in ("supervised", "fixmatch", "pi_model"):
         _fit(current, views, steps=6)
     assert seen["supervised"] == seen["fixmatch"] == seen["pi_model"]
+
+
+def test_a_training_window_is_a_slice_of_its_clip_at_a_random_start():
+    """Split.inputs(crop=10): longer clips are cut to 10 frames at a start uniform over
+    the clip, shorter ones stay whole; the mask says which frames are real."""
+    lengths = [5, 12, 30, 8]
+    seqs = [torch.arange(L, dtype=torch.float32)[:, None].repeat(1, 3) + 1000 * i for i, L in enumerate(lengths)]
+    sp = Split.from_sequences(seqs, [0, 1, 2, 3])
+    g = torch.Generator().manual_seed(0)
+    starts = {1: set(), 2: set()}
+    for _ in range(60):
+        b = sp.inputs(torch.arange(4), crop=10, generator=g)
+        assert b.x.shape == (4, 10, 3) and b.mask.sum(1).tolist() == [5, 10, 10, 8]
+        for i, L in enumerate(lengths):
+            n = min(L, 10)
+            v = b.x[i, :n, 0] - 1000 * i
+            assert torch.equal(v, v[0] + torch.arange(n, dtype=torch.float32)), "a window is contiguous"
+            assert 0 <= v[0] and v[-1] <= L - 1, "and inside its clip"
+            assert (b.x[i, n:] == 0).all()
+            if i in starts:
+                starts[i].add(int(v[0]))
+    assert starts[1] == {0, 1, 2} and len(starts[2]) > 12   # every start of a 12-frame clip; 30 frames: 21 starts
+    assert torch.equal(sp.inputs(torch.tensor([0, 3]), crop=10).x, sp.inputs(torch.tensor([0, 3])).x)
+    assert torch.equal(sp.inputs(torch.arange(4), crop=0).x, sp.x)
+
+
+def test_training_windows_of_the_labeled_batches_do_not_depend_on_the_method(monkeypatch):
+    """With crop_s set, supervised and FixMatch see the same labeled windows for a seed
+    (their starts have their own generator), and the unlabeled clips are cut too."""
+    import sertools.train as train_mod
+    from sertools.models import speech_model
+    rng = np.random.default_rng(0)
+    seqs = lambda n: [torch.randn(int(L), 6) for L in rng.integers(20, 60, n)]  # noqa: E731
+    split = lambda n: Split.from_sequences(seqs(n), rng.integers(0, 2, n))  # noqa: E731
+    seq_views = Views(split(24), split(48), split(16), split(16), classes=("a", "b"), n_in=6)
+    tcfg = tcfg_for(steps=4, eval_every=4, crop_s=0.3, hop_ms=10.0)
+    seen, real = {}, train_mod.make_batch
+
+    def spy(*args):
+        b = real(*args)
+        seen.setdefault(current, []).append((b["x"], b.get("u")))
+        return b
+
+    monkeypatch.setattr(train_mod, "make_batch", spy)
+    for current in ("supervised", "fixmatch"):
+        fit(make_method(current, tcfg), speech_model(6, 2, tcfg), seq_views, tcfg, progress=False)
+    for (a, _), (b, u) in zip(seen["supervised"], seen["fixmatch"]):
+        assert a.x.shape[1] == 30 and torch.equal(a.x, b.x) and torch.equal(a.mask, b.mask)
+        assert u.x.shape[1] == 30
 
 
 def test_nan_check_deferred_to_the_evaluation_still_names_the_step(views, monkeypatch):

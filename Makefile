@@ -34,7 +34,7 @@ test: setup
 
 # JOBS=auto: one single-threaded worker per core (the same numbers as JOBS=1, sooner)
 demo: setup
-	$(BIN)/sertools compare --preset $(PRESET) --seeds $(SEEDS) --budgets 5,10,30 --jobs $(JOBS) --out results
+	$(BIN)/sertools compare --preset $(PRESET) --seeds $(SEEDS) --jobs $(JOBS) --out results
 
 # The fusion regime: UA against the corpus's face-voice agreement (lesson 08 shows the figure)
 sweep: setup

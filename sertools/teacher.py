@@ -88,13 +88,14 @@ def train_teacher(ccfg, tcfg=None, progress: bool = True, refresh: bool = False)
     n_classes = int(labels.max()) + 1
     path = cache_dir() / f"teacher-{stage_key('teacher', ccfg, tcfg)}.pt"
     held = held_out(identity)
-    seed_everything(ccfg.corpus_seed)  # before the model: its initial weights belong to the seed too
-    model = face_model(n_classes, arch)
     if path.exists() and not refresh:
+        model = face_model(n_classes, arch)
         ck = torch.load(path, weights_only=True, map_location="cpu")
         model.load_state_dict(ck["state_dict"])
         return {"model": model, "heldout_acc": float(ck["heldout_acc"]), "seconds": float(ck["seconds"]),
                 "path": path, "history": ck["history"].tolist()}
+    seed_everything(ccfg.corpus_seed)  # before the model: its initial weights belong to the seed too
+    model = face_model(n_classes, arch)
     device = select_device(tcfg.device)
     model.to(device)
     X, y = to_tensor(images[~held]), torch.as_tensor(labels[~held])

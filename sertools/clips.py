@@ -10,7 +10,8 @@ waves : list of float32 arrays, mono, at ``sr`` Hz, one per clip (any length)
 frames : list with, per clip, a uint8 array (n_frames, H, W, 3) RGB of face
     crops, or None when the clip has no video; or None for an audio-only corpus
 table : pandas.DataFrame, one row per clip, with at least the columns
-    ``clip_id`` (str), ``split`` ("train", "unlabeled", "val", "test"),
+    ``clip_id`` (str), ``split`` ("train", "unlabeled", "val", "test", and
+    optionally "test_b" and "excluded"),
     ``speaker`` (str), ``label`` (int class index, -1 when unknown).
     The built-in corpus adds ``face_label`` (the face's hidden emotion),
     ``intensity`` and ``domain``.
@@ -21,7 +22,10 @@ name : short name of the corpus, for tables and cache keys
 Splits: ``train`` is the in-domain labeled pool (the label budget picks the
 labeled clips from it), ``unlabeled`` the large pool without labels (true
 labels may be present for lessons, methods never read them to learn),
-``val`` and ``test`` are speaker-disjoint from everything else.
+``val`` and ``test`` are speaker-disjoint from everything else. ``test_b``
+(optional) holds speakers of the unlabeled pool's domain who are not in the
+pool: the target-domain test. ``excluded`` clips are kept in the table and
+counted, but belong to no split a method reads.
 """
 from __future__ import annotations
 
@@ -30,7 +34,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-SPLITS = ("train", "unlabeled", "val", "test")
+# test_b: held-out speakers of the unlabeled pool's domain (the target-domain score); excluded: clips recorded but
+# kept out of the class set (the built-in corpus's clips whose raters found no majority, as IEMOCAP's)
+SPLITS = ("train", "unlabeled", "val", "test", "test_b", "excluded")
 REQUIRED_COLUMNS = ("clip_id", "split", "speaker", "label")
 
 

@@ -42,8 +42,24 @@ class CorpusConfig:
     n_test: int = 400
     min_seconds: float = 1.2
     max_seconds: float = 2.0
-    intensity_min: float = 0.5         # emotion intensity drawn uniformly in [min, max]
+    # The world (docs/emotion-cues.md, "A world as hard as real speech"). style "natural" (the default): mostly
+    # mild and sometimes mixed emotions, speakers who differ widely in how much they show, and labels that are the
+    # majority of simulated raters, like IEMOCAP's improvised sessions; "acted": clear, strong emotions labelled by
+    # the speaker's intention, like RAVDESS (every clip and label as before the natural style existed).
+    style: str = "natural"
+    intensity_min: float = 0.5         # acted: emotion intensity drawn uniformly in [min, max]
     intensity_max: float = 1.0
+    intensity_a: float = 2.0           # natural: intensity ~ Beta(a, b), mostly mild (mean a / (a + b))
+    intensity_b: float = 3.0
+    expressivity_sd: float = 0.45      # natural: speakers' expressivity is log-normal, exp(N(0, sd)) (acted: N(1, 0.2))
+    mixed: float = 0.3                 # natural: share of clips whose voice also carries a neighbouring emotion
+    n_raters: int = 3                  # raters per clip; the label is their majority (natural), IEMOCAP has 3+
+    rater_skill: float = 0.45          # natural: how fast a rater's chance of hearing the intended emotion grows
+                                       # with its strength (intensity * expressivity): 1 - exp(-strength / skill)
+    prior_b: str = "auto"              # domain B's emotion prior: "wild" (neutral-dominant, like in-the-wild
+                                       # video), "same" (domain A's), "auto": wild for natural, same for acted
+    n_speakers_b_test: int = 10        # held-out domain-B speakers, not in the unlabeled pool: the split test_b
+    n_test_b: int = 400                # test_b clips (labels only for scoring: the target-domain score ua_b)
     face_voice_agreement: float = 0.7  # P(face emotion == voice emotion)
     n_frames: int = 8                  # video frames per clip
     face_size: int = 64                # pixels, square
@@ -137,7 +153,7 @@ RENAMED = {"features": "the key 'features' is now 'frontend' (the speech model's
 PRESETS: dict[str, dict[str, dict]] = {
     "quick": {
         "corpus": dict(n_speakers_a=12, n_speakers_b=16, n_train=160, n_unlabeled=240,
-                       n_val=80, n_test=120, n_face_images=2400, n_face_identities=60,
+                       n_val=80, n_test=120, n_speakers_b_test=4, n_test_b=80, n_face_images=2400, n_face_identities=60,
                        n_frames=6, min_seconds=1.0, max_seconds=1.4),
         "train": dict(n_labeled=20, steps=60, eval_every=20, d_model=32, dim_ff=64,
                       n_layers=1, batch_size=16, mu=2, finetune_steps=30, face_epochs=15),
@@ -145,7 +161,7 @@ PRESETS: dict[str, dict[str, dict]] = {
     "default": {"corpus": {}, "train": {}},
     "full": {
         "corpus": dict(n_speakers_a=60, n_speakers_b=200, n_train=2400, n_unlabeled=12000,
-                       n_val=800, n_test=1200, n_face_images=20000, n_face_identities=800,
+                       n_val=800, n_test=1200, n_speakers_b_test=40, n_test_b=1200, n_face_images=20000, n_face_identities=800,
                        n_frames=16, min_seconds=1.5, max_seconds=4.0),
         "train": dict(n_labeled=150, steps=4000, eval_every=250, d_model=128, dim_ff=512,
                       n_layers=4, batch_size=64, mu=7, n_mels=80, finetune_steps=1000, crop_s=0.0),
@@ -160,7 +176,10 @@ RANGES: dict[str, tuple] = {
     "n_train": (8, 1_000_000), "n_unlabeled": (0, 10_000_000),
     "n_val": (4, 1_000_000), "n_test": (4, 1_000_000),
     "min_seconds": (0.3, 30.0), "max_seconds": (0.3, 30.0),
-    "intensity_min": (0.0, 1.0), "intensity_max": (0.0, 1.0),
+    "style": ("natural", "acted"), "intensity_min": (0.0, 1.0), "intensity_max": (0.0, 1.0),
+    "intensity_a": (0.1, 100.0), "intensity_b": (0.1, 100.0), "expressivity_sd": (0.0, 2.0), "mixed": (0.0, 1.0),
+    "n_raters": (1, 99), "rater_skill": (0.01, 10.0), "prior_b": ("auto", "wild", "same"),
+    "n_speakers_b_test": (0, 100_000), "n_test_b": (0, 1_000_000),
     "face_voice_agreement": (0.0, 1.0),
     "n_frames": (1, 256), "face_size": (32, 256),
     "n_face_images": (0, 10_000_000), "n_face_identities": (2, 1_000_000),

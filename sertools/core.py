@@ -66,6 +66,9 @@ class TrainingError(RuntimeError):
         self.record = record
 
 
+ARRAYS = ("y_true", "y_pred", "probs", "embeddings", "probs_b")  # RunRecord's fields saved in arrays.npz
+
+
 @dataclass
 class RunRecord:
     """What a run leaves behind: enough to redraw every table and plot.
@@ -73,6 +76,7 @@ class RunRecord:
     history : one dict per evaluation (step, loss, val UA/WA, method logs)
     metrics : test WA/UA/F1/macro F1 in percent
     y_true, y_pred, probs, embeddings : per test clip
+    probs_b : per clip of the target-domain test (``views.test_b``), or None
     """
     method: str
     config: dict
@@ -85,15 +89,16 @@ class RunRecord:
     classes: tuple = ()
     seconds: float = 0.0
     state_dict: dict | None = None
+    probs_b: np.ndarray | None = None
 
     def save(self, path) -> Path:
         """Write ``path`` (a folder): record.json, arrays.npz, weights.pt (if any)."""
         from .cache import atomic_write, save_arrays
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        meta = {k: v for k, v in asdict(self).items() if k not in ("y_true", "y_pred", "probs", "embeddings", "state_dict")}
+        meta = {k: v for k, v in asdict(self).items() if k not in ARRAYS + ("state_dict",)}
         atomic_write(path / "record.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1, default=str)))
-        arrays = {k: getattr(self, k) for k in ("y_true", "y_pred", "probs", "embeddings") if getattr(self, k) is not None}
+        arrays = {k: getattr(self, k) for k in ARRAYS if getattr(self, k) is not None}
         save_arrays(path / "arrays.npz", **arrays)
         if self.state_dict is not None:
             atomic_write(path / "weights.pt", lambda tmp: torch.save(self.state_dict, tmp))

@@ -256,7 +256,9 @@ def optimiser_step(model, loss, opt, sched, scaler=None) -> None:
 def score_test(record: RunRecord, last_model, best_state: dict, views, device, select: str, autocast=None) -> None:
     """Score the last and the best-on-validation checkpoints on the test view;
     fill ``record`` with the predictions, embeddings, metrics and weights of the
-    one ``select`` names, and the other's UA and WA (``ua_best``, ``ua_last``, ...)."""
+    one ``select`` names, and the other's UA and WA (``ua_best``, ``ua_last``, ...).
+    Where the views have a target-domain test (``views.test_b``), the selected
+    checkpoint is scored there too: ``ua_b``, ``wa_b``, ``f1_b`` and ``record.probs_b``."""
     y_test = views.test.y.cpu().numpy()
     last = copy.deepcopy(last_model)
     best = copy.deepcopy(last)
@@ -269,3 +271,8 @@ def score_test(record: RunRecord, last_model, best_state: dict, views, device, s
     record.y_true, record.probs, record.embeddings, record.y_pred = y_test, P, E, P.argmax(1)
     record.metrics = metrics | {f"{k}_{name}": scored[name][3][k] for name in scored for k in ("ua", "wa")}
     record.state_dict = {k: v.detach().cpu() for k, v in final.state_dict().items()}
+    if getattr(views, "test_b", None) is not None and len(views.test_b):  # the target-domain score
+        Pb = predict(final, views.test_b, device, autocast=autocast)
+        scored_b = evaluate(views.test_b.y.cpu().numpy(), Pb.argmax(1), views.n_classes)
+        record.metrics |= {f"{k}_b": scored_b[k] for k in ("ua", "wa", "f1")}
+        record.probs_b = Pb

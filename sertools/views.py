@@ -91,6 +91,8 @@ class Views:
         true labels, only for logging pseudo-label accuracy; -1 where unknown)
     classes : class names; n_in : features per frame (or per vector)
     meta : the corpus name, the labeled count, the normalisation statistics
+    test_b : the target-domain test (held-out speakers of the unlabeled
+        pool's domain, the built-in corpus's ``test_b``), or None
     """
     labeled: Split
     unlabeled: Split
@@ -99,6 +101,7 @@ class Views:
     classes: tuple
     n_in: int
     meta: dict = field(default_factory=dict)
+    test_b: Split | None = None
 
     @property
     def n_classes(self) -> int:
@@ -109,9 +112,10 @@ class Views:
         """The views with every split on ``device`` (a GPU holds a whole corpus's
         features easily, so a batch is then an index into device memory)."""
         splits = {k: getattr(self, k).to(device) for k in ("labeled", "unlabeled", "val", "test")}
-        if all(splits[k] is getattr(self, k) for k in splits):
+        test_b = None if self.test_b is None else self.test_b.to(device)
+        if all(splits[k] is getattr(self, k) for k in splits) and test_b is self.test_b:
             return self
-        return Views(**splits, classes=self.classes, n_in=self.n_in, meta=self.meta)
+        return Views(**splits, classes=self.classes, n_in=self.n_in, meta=self.meta, test_b=test_b)
 
 
 def pick_labeled(labels: np.ndarray, n_per_class: int, seed: int) -> np.ndarray:
@@ -125,13 +129,17 @@ def pick_labeled(labels: np.ndarray, n_per_class: int, seed: int) -> np.ndarray:
 
 
 def check_disjoint(clips) -> None:
-    """Raise if a speaker of val or test also appears in train or unlabeled."""
+    """Raise if a speaker of val, test or test_b also appears in train or
+    unlabeled, or in another of the three."""
     t = clips.table
     seen = set(t.speaker[t.split.isin(["train", "unlabeled"])])
-    for s in ("val", "test"):
-        both = seen & set(t.speaker[t.split == s])
+    for s in ("val", "test", "test_b"):
+        here = set(t.speaker[t.split == s])
+        both = seen & here
         if both:
-            raise ValueError(f"speakers {sorted(both)[:5]} are in both training and {s}: splits must be speaker-disjoint")
+            raise ValueError(f"speakers {sorted(both)[:5]} are in both {s} and a split before it (train, unlabeled, "
+                             f"val, test): splits must be speaker-disjoint")
+        seen |= here
 
 
 def normalise(speakers, feats: list[torch.Tensor], norm: str = "pool", track_norm: str | None = None,
@@ -197,7 +205,8 @@ def make_views(clips, feats: list[torch.Tensor], n_labeled: int, seed: int = 0, 
                   val=split(clips.indices("val"), labels[clips.indices("val")]),
                   test=split(clips.indices("test"), labels[clips.indices("test")]),
                   classes=tuple(clips.classes), n_in=feats[0].shape[1],
-                  meta={"corpus": clips.name, "n_labeled": len(lab), "mean": mean, "std": std})
+                  meta={"corpus": clips.name, "n_labeled": len(lab), "mean": mean, "std": std},
+                  test_b=split(test_b, labels[test_b]) if len(test_b := clips.indices("test_b")) else None)
     if "face_label" in t:
         views.meta["unlabeled_face_label"] = t["face_label"].to_numpy()[unl]
     return views

@@ -386,10 +386,13 @@ def test_folder_round_trip_of_the_builtin_corpus(tmp_path, builtin_small):
     c = builtin_small
     out = folder.write_folder(c, tmp_path / "corpus", progress=False)
     labels = pd.read_csv(out / "labels.csv")
-    assert list(labels.columns) == ["clip_id", "split", "speaker", "emotion", "face_emotion", "intensity", "domain"]
+    assert list(labels.columns) == ["clip_id", "split", "speaker", "emotion", "face_emotion", "intensity", "domain",
+                                    "rater_agreement", "intended_emotion", "rater_votes"]
     assert len(list((out / "audio").glob("*.wav"))) == len(list((out / "video").glob("*.mp4"))) == len(c)
     back = load_corpus(f"folder:{out}", progress=False)
     assert back.meta["report"] == [] and back.classes == c.classes
+    assert (c.table.split == "excluded").any()  # clips without a rater majority are written, with no label,
+    c = c.subset(np.flatnonzero(c.table.split != "excluded"))  # and are not read back into a split
     cols = ["clip_id", "split", "speaker", "label", "face_label", "domain"]
     pd.testing.assert_frame_equal(back.table[cols], c.table[cols], check_dtype=False)
     assert np.allclose(back.table.intensity, c.table.intensity)

@@ -65,9 +65,12 @@ def labels_table(clips: Clips) -> pd.DataFrame:
                         "emotion": _name_of(t["label"], clips.classes)})
     if "face_label" in t:
         out["face_emotion"] = _name_of(t["face_label"], clips.classes)
-    for c in ("intensity", "domain"):
+    for c in ("intensity", "domain", "rater_agreement"):
         if c in t:
             out[c] = t[c].to_numpy()
+    if "rater_votes" in t:  # the built-in corpus's hidden truth: what the speaker meant, and what each rater heard
+        out["intended_emotion"] = t["emotion"].to_numpy()
+        out["rater_votes"] = t["rater_votes"].to_numpy()
     return out
 
 

@@ -50,6 +50,22 @@ FACE_WHEN_DISAGREE = {
     "angry": {"neutral": 0.40, "happy": 0.40, "sad": 0.20},
 }
 TO_SENTIMENT = {"neutral": "neutral", "happy": "positive", "sad": "negative", "angry": "negative"}
+# Domain B's prior under prior_b="wild": in-the-wild video (vlogs, interviews, talk shows) is mostly neutral
+# speech (docs/emotion-cues.md, "Domain B: in-the-wild video").
+WILD_PROBS = {"neutral": 0.55, "happy": 0.20, "sad": 0.12, "angry": 0.13}
+# What a rater hears instead when they miss the intended emotion, and which second emotion a mixed clip carries:
+# its arousal and valence neighbours (neutral with sad and happy, happy with angry; docs/emotion-cues.md,
+# "Raters"). "other" stands for IEMOCAP's other categories (frustration, surprise, ...), outside the class set.
+NEIGHBOURS = {
+    "neutral": {"sad": 0.35, "happy": 0.30, "angry": 0.10, "other": 0.25},
+    "happy": {"neutral": 0.45, "angry": 0.25, "sad": 0.05, "other": 0.25},
+    "sad": {"neutral": 0.55, "angry": 0.10, "happy": 0.05, "other": 0.30},
+    "angry": {"neutral": 0.30, "happy": 0.30, "sad": 0.10, "other": 0.30},
+}
+MIXES = {"neutral": {"sad": 0.5, "happy": 0.5}, "happy": {"angry": 0.6, "neutral": 0.4},
+         "sad": {"neutral": 0.6, "angry": 0.4}, "angry": {"happy": 0.6, "sad": 0.4}}
+NEUTRAL_HIT = 0.60   # a rater hears a neutral clip as neutral (natural speech always carries some colour)
+LAPSE = 0.05         # a rater's slips of attention, whatever the clip
 
 
 def label_of(emotion: str, classes: str) -> int:
@@ -101,14 +117,58 @@ def frame_loudness(envelope: np.ndarray, n_frames: int) -> np.ndarray:
     return np.clip(np.array([p.mean() for p in parts]) / (envelope.max() + 1e-9) * 1.3, 0, 1)
 
 
+def rater_votes(emotion: str, strength: float, n_raters: int, skill: float, rng, blend: str = "") -> list[str]:
+    """What ``n_raters`` raters hear in one clip whose speaker meant ``emotion``.
+
+    Each rater, independently, hears the intended emotion with a probability
+    that grows with the strength of its cues (intensity * expressivity):
+    ``(1 - LAPSE) * (1 - 0.75 * exp(-strength / skill))``, from a quarter
+    (a guess) for a clip with no cues to about 0.95; a neutral clip is heard
+    as neutral with ``NEUTRAL_HIT``. A rater who misses hears neutral when the
+    cues are weak (with probability exp(-strength / skill)), else a neighbour
+    (``NEIGHBOURS``; the clip's second emotion ``blend`` for 60 % of the
+    misses of a mixed clip), or an emotion outside the class set ("other").
+
+    Returns one emotion name (or "other") per rater.
+    """
+    votes = []
+    weak = float(np.exp(-strength / skill))
+    hit = NEUTRAL_HIT if emotion == "neutral" else (1 - LAPSE) * (1 - 0.75 * weak)
+    alt = NEIGHBOURS[emotion]
+    for _ in range(n_raters):
+        if rng.random() < hit:
+            votes.append(emotion)
+        elif emotion != "neutral" and rng.random() < weak:
+            votes.append("neutral")
+        elif blend and rng.random() < 0.6:
+            votes.append(blend)
+        else:
+            votes.append(str(rng.choice(list(alt), p=list(alt.values()))))
+    return votes
+
+
+def majority(votes: list[str]) -> tuple[str | None, float]:
+    """The raters' label and agreement: the emotion more than half of them chose
+    (None when none did, or when "other" did) and the share who chose it (for
+    None, the largest share any one answer got)."""
+    names, counts = np.unique(votes, return_counts=True)
+    top = int(np.argmax(counts))
+    share = counts[top] / len(votes)
+    label = str(names[top]) if counts[top] * 2 > len(votes) and names[top] != "other" else None
+    return label, float(share)
+
+
 def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: str,
-              emotion: str, intensity: float, rng, channel=None, video: bool = True):
+              emotion: str, intensity: float, rng, channel=None, video: bool = True,
+              blend: tuple[str, float] | None = None):
     """One clip of ``speaker`` (voice) and ``identity`` (face) in ``domain``.
 
-    The voice says ``emotion`` at ``intensity`` through the domain's channel
-    (``channel``, or a fresh random one); the face shows ``face_emotion``'s
-    pick at the voice's intensity plus noise (sd 0.15, kept in [0.2, 1]),
-    with the mouth following the voice's loudness.
+    The voice says ``emotion`` at ``intensity`` (mixed with ``blend``, an
+    emotion and its strength, in the natural style; intensity * expressivity
+    capped at 1 there) through the domain's channel (``channel``, or a fresh
+    random one); the face shows ``face_emotion``'s pick at the voice's
+    intensity plus noise (sd 0.15, kept in [0.2, 1]), with the mouth
+    following the voice's loudness.
 
     Returns
     -------
@@ -121,7 +181,9 @@ def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: st
         The emotion the face shows.
     """
     duration = rng.uniform(cfg.min_seconds, cfg.max_seconds)
-    wave, env = voicegen.synthesize(emotion, intensity, speaker, duration, rng, cfg.sr)
+    natural = cfg.style == "natural"
+    wave, env = voicegen.synthesize(emotion, intensity, speaker, duration, rng, cfg.sr, blend=blend,
+                                    strength_cap=1.0 if natural else None)
     wave = apply_channel(wave, channel or _channel(domain, cfg, rng), rng, cfg.sr)
     f_emotion = face_emotion(emotion, cfg.face_voice_agreement, rng)
     frames = None
@@ -132,8 +194,36 @@ def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: st
     return wave, frames, f_emotion
 
 
+def prior(domain: str, cfg: CorpusConfig) -> dict[str, float]:
+    """The intended emotions' shares in a domain: ``CLASS_PROBS``, or for
+    domain B under ``prior_b`` "wild" (the natural style's "auto") ``WILD_PROBS``."""
+    wild = cfg.prior_b == "wild" or (cfg.prior_b == "auto" and cfg.style == "natural")
+    return WILD_PROBS if domain == "B" and wild else CLASS_PROBS
+
+
+def _row(cfg: CorpusConfig, split: str, speaker: str, rng) -> dict:
+    """One planned clip: the intended emotion, its intensity and (natural) its second emotion."""
+    p = prior(speaker[0], cfg)
+    emotion = str(rng.choice(list(p), p=list(p.values())))
+    if cfg.style == "acted":
+        return dict(split=split, speaker=speaker, domain=speaker[0], emotion=emotion,
+                    intensity=float(rng.uniform(cfg.intensity_min, cfg.intensity_max)))
+    intensity = float(rng.beta(cfg.intensity_a, cfg.intensity_b))
+    blend, share = "", 0.0
+    if rng.random() < cfg.mixed:
+        mix = MIXES[emotion]
+        blend, share = str(rng.choice(list(mix), p=list(mix.values()))), float(rng.uniform(0.3, 0.7))
+    return dict(split=split, speaker=speaker, domain=speaker[0], emotion=emotion, intensity=intensity,
+                blend=blend, blend_share=share)
+
+
 def _plan(cfg: CorpusConfig) -> pd.DataFrame:
-    """Who says what in which split: the corpus table before any sound."""
+    """Who says what in which split: the corpus table before any sound.
+
+    Domain-A speakers are split 60/20/20 into the labeled pool, val and test;
+    the unlabeled pool's clips come from ``n_speakers_b`` domain-B speakers
+    and test_b's (drawn last, from a stream of their own) from
+    ``n_speakers_b_test`` others."""
     rng = np.random.default_rng([cfg.corpus_seed, 1])
     n_a = cfg.n_speakers_a
     order = rng.permutation(n_a)
@@ -142,16 +232,16 @@ def _plan(cfg: CorpusConfig) -> pd.DataFrame:
     spk = {"val": order[:n_val_spk], "test": order[n_val_spk:n_val_spk + n_test_spk],
            "train": order[n_val_spk + n_test_spk:]}
     rows = []
-    emotions, probs = list(CLASS_PROBS), list(CLASS_PROBS.values())
     for split, n in (("train", cfg.n_train), ("unlabeled", cfg.n_unlabeled), ("val", cfg.n_val), ("test", cfg.n_test)):
         if split == "unlabeled":
             speakers = [f"B{j:03d}" for j in rng.integers(0, cfg.n_speakers_b, n)]
         else:
             speakers = [f"A{j:03d}" for j in rng.choice(spk[split], n)]
-        for s in speakers:
-            rows.append(dict(split=split, speaker=s, domain=s[0],
-                             emotion=str(rng.choice(emotions, p=probs)),
-                             intensity=float(rng.uniform(cfg.intensity_min, cfg.intensity_max))))
+        rows += [_row(cfg, split, s, rng) for s in speakers]
+    if cfg.n_test_b and cfg.n_speakers_b_test:
+        rng_b = np.random.default_rng([cfg.corpus_seed, 5])
+        rows += [_row(cfg, "test_b", f"B{cfg.n_speakers_b + j:03d}", rng_b)
+                 for j in rng_b.integers(0, cfg.n_speakers_b_test, cfg.n_test_b)]
     t = pd.DataFrame(rows)
     t.insert(0, "clip_id", [f"clip{i:05d}" for i in range(len(t))])
     return t
@@ -159,11 +249,45 @@ def _plan(cfg: CorpusConfig) -> pd.DataFrame:
 
 def _speakers(cfg: CorpusConfig, table: pd.DataFrame):
     out = {}
+    sd = cfg.expressivity_sd if cfg.style == "natural" else None
     for s in sorted(set(table["speaker"])):
         rng = np.random.default_rng([cfg.corpus_seed, 2, int(s[1:]), ord(s[0])])
-        out[s] = (voicegen.random_speaker(rng, s), facegen.random_identity(rng),
+        out[s] = (voicegen.random_speaker(rng, s, sd), facegen.random_identity(rng),
                   _channel(s[0], cfg, rng))  # domain A keeps one session channel per speaker
     return out
+
+
+def rate(cfg: CorpusConfig, table: pd.DataFrame, people: dict) -> pd.DataFrame:
+    """The raters' verdicts, added to the plan (every clip, from a stream of its own).
+
+    Adds ``rater_votes`` (the raters' answers, joined by "|"), ``rater_label``
+    (their majority, "" without one), ``label_emotion`` (the emotion the
+    label names) and ``rater_agreement`` (the share of raters who chose it).
+    The label is what the raters heard in the natural style, and what the
+    speaker meant in the acted one (as RAVDESS's, whose raters were asked
+    afterwards). Natural clips of a labeled split (train, val, test, test_b)
+    without a majority move to the split ``excluded``, as IEMOCAP's are kept
+    out of its 4-class set; in the unlabeled pool, whose labels no method
+    reads, the hidden label falls back to the intended emotion.
+    """
+    votes, majorities = [], []
+    for i, r in enumerate(table.itertuples()):
+        rng = np.random.default_rng([cfg.corpus_seed, 6, i])
+        strength = r.intensity * people[r.speaker][0].expressivity
+        v = rater_votes(r.emotion, min(strength, 1.0), cfg.n_raters, cfg.rater_skill, rng,
+                        getattr(r, "blend", ""))
+        votes.append(v)
+        majorities.append(majority(v))
+    t = table.copy()
+    t["rater_votes"] = ["|".join(v) for v in votes]
+    t["rater_label"] = [m[0] or "" for m in majorities]
+    if cfg.style == "natural":
+        t["label_emotion"] = [m[0] or e for m, e in zip(majorities, t["emotion"])]
+        t.loc[(t.rater_label == "") & (t.split != "unlabeled"), "split"] = "excluded"
+    else:
+        t["label_emotion"] = t["emotion"]
+    t["rater_agreement"] = [float(np.mean([x == lab for x in v])) for v, lab in zip(votes, t["label_emotion"])]
+    return t
 
 
 def _generate_rows(cfg: CorpusConfig, table: pd.DataFrame, rows: np.ndarray, people: dict):
@@ -172,8 +296,9 @@ def _generate_rows(cfg: CorpusConfig, table: pd.DataFrame, rows: np.ndarray, peo
         r = table.iloc[i]
         spk, ident, chan = people[r.speaker]
         rng = np.random.default_rng([cfg.corpus_seed, 3, int(i)])
+        blend = (r.blend, r.intensity * r.blend_share) if cfg.style == "natural" and r.blend else None
         out.append(make_clip(cfg, spk, ident, r.domain, r.emotion, r.intensity, rng,
-                             channel=chan if r.domain == "A" else None))
+                             channel=chan if r.domain == "A" else None, blend=blend))
     return out
 
 
@@ -194,13 +319,15 @@ def generate(cfg: CorpusConfig, n_jobs: int = 2, progress: bool = True) -> Clips
 
     table = _plan(cfg)
     people = _speakers(cfg, table)
+    table = rate(cfg, table, people)
     chunks = np.array_split(np.arange(len(table)), max(1, len(table) // 100))
     it = tqdm(chunks, desc="generating corpus", disable=not progress, leave=False)
     parts = Parallel(n_jobs=n_jobs)(delayed(_generate_rows)(cfg, table, c, people) for c in it) \
         if n_jobs > 1 else [_generate_rows(cfg, table, c, people) for c in it]
     clips = [c for p in parts for c in p]
     table["face_emotion"] = [c[2] for c in clips]
-    table["label"] = [label_of(e, cfg.classes) for e in table["emotion"]]
+    table["label"] = [label_of(e, cfg.classes) for e in table["label_emotion"]]
+    table.loc[table.split == "excluded", "label"] = -1  # no majority: no label (the votes stay in the table)
     table["face_label"] = [label_of(e, cfg.classes) for e in table["face_emotion"]]
     return Clips(waves=[c[0] for c in clips], frames=[c[1] for c in clips], table=table,
                  classes=class_names(cfg.classes), sr=cfg.sr, name="builtin",
@@ -219,8 +346,10 @@ def builtin_corpus(cfg: CorpusConfig, progress: bool = True, refresh: bool = Fal
         ends = np.cumsum(z["lengths"])
         waves = np.split(z["audio"], ends[:-1])
         table = pd.DataFrame({k[4:]: z[k] for k in z if k.startswith("col_")})
-        for c in ("clip_id", "split", "speaker", "domain", "emotion", "face_emotion"):
-            table[c] = table[c].astype(str)
+        for c in ("clip_id", "split", "speaker", "domain", "emotion", "face_emotion", "blend", "rater_votes",
+                  "rater_label", "label_emotion"):
+            if c in table:
+                table[c] = table[c].astype(str)
         return Clips(waves=waves, frames=list(z["frames"]), table=table[list(z["columns"])],
                      classes=class_names(cfg.classes), sr=cfg.sr, name="builtin", meta={"config": cfg})
     t0 = time.perf_counter()

@@ -114,28 +114,39 @@ class Speaker:
     rate: float
 
 
-def random_speaker(rng: np.random.Generator, sid: str) -> Speaker:
+def random_speaker(rng: np.random.Generator, sid: str, expressivity_sd: float | None = None) -> Speaker:
     """Draw a speaker with the variation real corpora have (docs/emotion-cues.md).
 
     Women and men are equally likely; the ranges of every field are listed under
     ``Speaker``. ``rng`` (a ``numpy.random.Generator``) is the only source of
     randomness and ``sid`` becomes the speaker's ``id``.
+
+    ``expressivity_sd`` None: actors, expressivity N(1, 0.2) clipped to
+    [0.4, 1.3]. A number: people in natural conversation, who differ far more
+    in how much they show: expressivity exp(N(0, sd)), clipped to [0.2, 3]
+    (sd 0.45: the middle half of speakers between 0.74 and 1.35). Both come
+    from the same normal draw, so a speaker keeps their voice in both styles.
     """
     sex = "f" if rng.random() < 0.5 else "m"
     f0 = rng.uniform(180, 240) if sex == "f" else rng.uniform(95, 135)
     vtl = (rng.uniform(1.08, 1.18) if sex == "f" else rng.uniform(0.88, 1.02))
-    return Speaker(sid, sex, float(f0), float(vtl),
-                   expressivity=float(np.clip(rng.normal(1.0, 0.2), 0.4, 1.3)),
+    z = rng.normal(1.0, 0.2)
+    expressivity = np.clip(z, 0.4, 1.3) if expressivity_sd is None else np.clip(np.exp(expressivity_sd * (z - 1.0) / 0.2), 0.2, 3.0)
+    return Speaker(sid, sex, float(f0), float(vtl), expressivity=float(expressivity),
                    rate=float(rng.uniform(0.85, 1.15)))
 
 
-def cues_for(emotion: str, intensity: float, expressivity: float = 1.0) -> dict[str, float]:
+def cues_for(emotion: str, intensity: float, expressivity: float = 1.0,
+             blend: tuple[str, float] | None = None) -> dict[str, float]:
     """The cue values of ``emotion`` at ``intensity`` for a speaker.
 
     Each cue moves linearly from the neutral value towards the emotion's
     full value by ``intensity * expressivity`` (docs/emotion-cues.md); the
     full values (``VOICE_CUES``) follow Murray & Arnott (1993), Banse &
-    Scherer (1996) and Juslin & Laukka (2003).
+    Scherer (1996) and Juslin & Laukka (2003). ``blend`` (an emotion and a
+    strength) adds a second emotion's move from neutral on top: a mixed
+    emotion (sad with a touch of anger). The total move is capped at the
+    full values (strength 1).
 
     Returns
     -------
@@ -154,7 +165,11 @@ def cues_for(emotion: str, intensity: float, expressivity: float = 1.0) -> dict[
         raise ValueError(f"intensity={intensity} is out of range; allowed range is [0, 1]")
     k = intensity * expressivity
     neu, emo = VOICE_CUES["neutral"], VOICE_CUES[emotion]
-    return {c: neu[c] + k * (emo[c] - neu[c]) for c in neu}
+    if blend is None:
+        return {c: neu[c] + k * (emo[c] - neu[c]) for c in neu}
+    other, k2 = blend
+    scale = min(1.0, 1.0 / max(k + k2, 1e-9))
+    return {c: neu[c] + scale * (k * (emo[c] - neu[c]) + k2 * (VOICE_CUES[other][c] - neu[c])) for c in neu}
 
 
 def _syllables(duration: float, rate: float, rng) -> np.ndarray:
@@ -242,7 +257,8 @@ def _burst_filter(kind: int, sr: int):
 
 
 def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float,
-               rng: np.random.Generator, sr: int = 16000) -> tuple[np.ndarray, np.ndarray]:
+               rng: np.random.Generator, sr: int = 16000, blend: tuple[str, float] | None = None,
+               strength_cap: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One utterance of ``duration`` seconds by ``speaker`` in ``emotion``.
 
     A source-filter synthesis (Fant 1960): a jittered glottal pulse train
@@ -265,6 +281,12 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
         Source of every random choice; the same state gives the same sound.
     sr : int, default 16000
         Sampling rate, Hz.
+    blend : (emotion, strength) or None
+        A second emotion mixed into the cues (``cues_for``); the contour
+        shape stays the first emotion's.
+    strength_cap : float or None
+        Caps intensity * expressivity (natural speakers with expressivity
+        above 1 reach the full cue values, not beyond them).
 
     Returns
     -------
@@ -282,10 +304,13 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
     """
     if duration <= 0:
         raise ValueError(f"duration={duration} must be positive")
-    cue = cues_for(emotion, intensity, speaker.expressivity)
+    expressivity = speaker.expressivity
+    if strength_cap is not None and intensity * expressivity > strength_cap:
+        expressivity = strength_cap / max(intensity, 1e-9)
+    cue = cues_for(emotion, intensity, expressivity, blend)
     n = int(duration * sr)
     onsets = _syllables(duration, cue["rate"] * speaker.rate, rng)
-    f0 = _f0_contour(n, sr, onsets, speaker.f0, cue, CONTOURS[emotion] if intensity * speaker.expressivity > 0.2 else "declination", rng)
+    f0 = _f0_contour(n, sr, onsets, speaker.f0, cue, CONTOURS[emotion] if intensity * expressivity > 0.2 else "declination", rng)
 
     # source: pulses with spectral tilt, plus aspiration noise
     src = _tilt(_pulse_train(f0, sr, cue["jitter"], rng), sr, cue["tilt"] + 6.0)  # +6: lip radiation

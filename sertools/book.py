@@ -15,6 +15,8 @@ The formulas of the Markdown cells (``$...$``, ``$$...$$``, ``\\(...\\)``,
 converted to MathML at build time with latex2mathml, which browsers draw
 themselves: the pages load no MathJax and show their maths offline. TeX that
 latex2mathml cannot convert is left on the page as code and reported.
+``--index-only`` exports the pages again from the executed notebooks in OUT
+(no execution), so a site built before this conversion gets it too.
 
 ``OUT/index.html`` lists the lessons with their titles (the first heading of
 each notebook) and their measured execution times, on the quick preset and on
@@ -303,11 +305,14 @@ def build(preset: str = "quick", out: Path = REPO / "build" / "book", only: list
                 "load_after": round(os.getloadavg()[0], 2)}
             times_path.parent.mkdir(parents=True, exist_ok=True)
             times_path.write_text(json.dumps(times, indent=1, sort_keys=True))
-    # the index lists every lesson built so far in OUT, not only this run's
+    # the index lists every lesson built so far in OUT, not only this run's; --index-only also
+    # exports their pages again from the executed notebooks (pages of older builds used MathJax)
     built = {e["stem"]: e for e in entries}
     for p in sorted(out.glob("*.ipynb")):
         if p.stem not in built and (out / f"{p.stem}.html").exists():
             nb = nbformat.read(p, as_version=4)
+            if index_only:
+                _write_page(nb, out / f"{p.stem}.html", print if progress else lambda _: None)
             i = failing_cell(nb)
             built[p.stem] = {"stem": p.stem, "title": title(nb), "status": "ok" if i is None else "failed", "cell": i}
     (out / "index.html").write_text(index_html([built[k] for k in sorted(built)], load_times(times_path), preset),
@@ -326,7 +331,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--index-only", action="store_true",
-                    help="execute nothing: rewrite index.html from the pages in --out and the times file")
+                    help="execute nothing: export the pages again from the executed notebooks in --out "
+                         "and rewrite index.html from them and the times file")
     a = ap.parse_args(argv)
     only = [o.strip() for o in a.only.split(",") if o.strip()]
     entries = build(a.preset, Path(a.out), only, Path(a.notebooks), a.times, a.timeout, progress=not a.quiet,

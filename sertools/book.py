@@ -15,6 +15,9 @@ The formulas of the Markdown cells (``$...$``, ``$$...$$``, ``\\(...\\)``,
 converted to MathML at build time with latex2mathml, which browsers draw
 themselves: the pages load no MathJax and show their maths offline. TeX that
 latex2mathml cannot convert is left on the page as code and reported.
+(nbconvert's lab template still names require.js, and for pages with widget
+state the widgets' HTML manager, on their CDNs: offline those widgets stay
+empty, while the text, figures, sounds and maths need neither.)
 ``--index-only`` exports the pages again from the executed notebooks in OUT
 (no execution), so a site built before this conversion gets it too.
 

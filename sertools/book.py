@@ -10,6 +10,17 @@ exporter: figures are PNGs embedded as base64, and ``IPython.display.Audio``
 is embedded as a base64 WAV data URL, so the pages need no other files).
 The notebooks in notebooks/ are never written.
 
+The formulas of the Markdown cells (``$...$``, ``$$...$$``, ``\\(...\\)``,
+``\\[...\\]``, found by nbconvert's own Markdown parser, so not in code) are
+converted to MathML at build time with latex2mathml, which browsers draw
+themselves: the pages load no MathJax and show their maths offline. TeX that
+latex2mathml cannot convert is left on the page as code and reported.
+(nbconvert's lab template still names require.js, and for pages with widget
+state the widgets' HTML manager, on their CDNs: offline those widgets stay
+empty, while the text, figures, sounds and maths need neither.)
+``--index-only`` exports the pages again from the executed notebooks in OUT
+(no execution), so a site built before this conversion gets it too.
+
 ``OUT/index.html`` lists the lessons with their titles (the first heading of
 each notebook) and their measured execution times, on the quick preset and on
 the default one where measured. The times are kept in ``lesson-times.json``
@@ -116,11 +127,93 @@ def failing_cell(nb) -> int | None:
     return None
 
 
-def to_html(nb) -> str:
-    """The executed notebook as one self-contained HTML page (nbconvert's HTMLExporter)."""
+# latex2mathml draws these delimiters after \big, \Big, ... as the TeX command itself
+_DELIMITERS = {r"\|": "&#x02016;", r"\Vert": "&#x02016;", r"\lVert": "&#x02016;", r"\rVert": "&#x02016;",
+               r"\vert": "|", r"\lvert": "|", r"\rvert": "|", r"\{": "{", r"\}": "}",
+               r"\langle": "&#x027E8;", r"\rangle": "&#x027E9;"}
+
+
+def tex_to_mathml(tex: str, display: bool = False) -> str | None:
+    """``tex`` (the maths between the dollars) as a MathML ``<math>`` element, which browsers draw
+    without a script or a network; None when latex2mathml cannot convert it, or leaves a TeX command
+    in its output (it does that for commands it does not know instead of raising)."""
+    from latex2mathml.converter import convert
+    src = re.sub(r"\\arg(?![A-Za-z])", r"\\operatorname{arg}", tex.strip())  # \arg is not in latex2mathml
+    try:
+        out = convert(src, display="block" if display else "inline")
+    except Exception:
+        return None
+    out = re.sub(r"(<mo\b[^>]*>)(\\[A-Za-z]+|\\[|{}])(</mo>)",
+                 lambda m: m[1] + _DELIMITERS.get(m[2], m[2]) + m[3], out)
+    out = out.replace('width="negativethinmathspace"', 'width="-0.1667em"')  # \!
+    # HTML puts <math> in the MathML namespace itself; with the xmlns, nbconvert's heading anchors
+    # (ElementTree) rewrite a heading's maths as <ns0:math>, which no browser draws
+    out = out.replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "")
+    return None if re.search(r">[^<]*\\", out) else out
+
+
+def _exporter(unconverted: list[str]):
+    """nbconvert's HTMLExporter (lab template) with the Markdown maths as MathML and no MathJax:
+    ``$...$``, ``\\(...\\)``, ``$$...$$``, ``\\[...\\]`` and ``\\begin{env}...\\end{env}``, as nbconvert's
+    own Markdown parser finds them (so never in code spans or code blocks, and not ``\\$``). TeX that
+    does not convert is shown as it is, in a ``<code class="tex">``, and appended to ``unconverted``."""
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+    try:
+        from jinja2 import pass_context
+    except ImportError:  # jinja2 < 3
+        from jinja2 import contextfilter as pass_context
+
+    class Renderer(IPythonRenderer):
+        def _math(self, tex: str, display: bool, left: str, right: str) -> str:
+            out = tex_to_mathml(tex, display)
+            if out is None:
+                unconverted.append(left + tex + right)
+                return f'<code class="tex">{html.escape(left + tex + right)}</code>'
+            return out
+
+        def block_math(self, body: str) -> str:
+            return self._math(body, True, "$$", "$$")
+
+        def inline_math(self, body: str) -> str:
+            return self._math(body, False, "$", "$")
+
+        def latex_environment(self, name: str, body: str) -> str:
+            return self._math(f"\\begin{{{name}}}{body}\\end{{{name}}}", True, "", "")
+
+    class BookExporter(HTMLExporter):
+        @pass_context
+        def markdown2html(self, context, source):  # HTMLExporter.markdown2html with the renderer above
+            cell = context.get("cell", {})
+            renderer = Renderer(escape=False, attachments=cell.get("attachments", {}), embed_images=self.embed_images,
+                                path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+                                anchor_link_text=self.anchor_link_text, exclude_anchor_links=self.exclude_anchor_links,
+                                **self.lexer_options)
+            return MarkdownWithMath(renderer=renderer).render(source)
+
+    # the lab template without its MathJax block (a <script> from MathJax's CDN and its configuration)
+    page = ("{%- extends 'index.html.j2' -%}\n"
+            "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}\n")
+    return BookExporter(template_file="sertools_book.html.j2", mathjax_url="",
+                        extra_loaders=[DictLoader({"sertools_book.html.j2": page})])
+
+
+def to_html(nb, unconverted: list[str] | None = None) -> str:
+    """The notebook as one self-contained HTML page (nbconvert's HTMLExporter), its maths as MathML.
+
+    unconverted : a list that gets the TeX that did not convert (shown as code on the page)
+    """
+    body, _ = _exporter([] if unconverted is None else unconverted).from_notebook_node(nb)
     return body
+
+
+def _write_page(nb, path: Path, say) -> None:
+    """Write ``nb``'s page to ``path``, and ``say`` which TeX it left unconverted, if any."""
+    unconverted = []
+    path.write_text(to_html(nb, unconverted), encoding="utf-8")
+    if unconverted:
+        say(f"! {path.stem}: TeX not converted to MathML, shown as code: " + "; ".join(unconverted))
 
 
 def load_times(path: Path) -> dict:
@@ -195,7 +288,7 @@ def build(preset: str = "quick", out: Path = REPO / "build" / "book", only: list
             load = os.getloadavg()[0]
             nb, seconds, error = execute(path, env, timeout)
             nbformat.write(nb, out / path.name)
-            (out / f"{path.stem}.html").write_text(to_html(nb), encoding="utf-8")
+            _write_page(nb, out / f"{path.stem}.html", bar.write)
             entry = {"stem": path.stem, "title": title(nb), "status": "ok" if error is None else "failed",
                      "seconds": round(seconds, 1), "cell": failing_cell(nb),
                      "error": None if error is None else f"{type(error).__name__}: "
@@ -215,11 +308,14 @@ def build(preset: str = "quick", out: Path = REPO / "build" / "book", only: list
                 "load_after": round(os.getloadavg()[0], 2)}
             times_path.parent.mkdir(parents=True, exist_ok=True)
             times_path.write_text(json.dumps(times, indent=1, sort_keys=True))
-    # the index lists every lesson built so far in OUT, not only this run's
+    # the index lists every lesson built so far in OUT, not only this run's; --index-only also
+    # exports their pages again from the executed notebooks (pages of older builds used MathJax)
     built = {e["stem"]: e for e in entries}
     for p in sorted(out.glob("*.ipynb")):
         if p.stem not in built and (out / f"{p.stem}.html").exists():
             nb = nbformat.read(p, as_version=4)
+            if index_only:
+                _write_page(nb, out / f"{p.stem}.html", print if progress else lambda _: None)
             i = failing_cell(nb)
             built[p.stem] = {"stem": p.stem, "title": title(nb), "status": "ok" if i is None else "failed", "cell": i}
     (out / "index.html").write_text(index_html([built[k] for k in sorted(built)], load_times(times_path), preset),
@@ -238,7 +334,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--index-only", action="store_true",
-                    help="execute nothing: rewrite index.html from the pages in --out and the times file")
+                    help="execute nothing: export the pages again from the executed notebooks in --out "
+                         "and rewrite index.html from them and the times file")
     a = ap.parse_args(argv)
     only = [o.strip() for o in a.only.split(",") if o.strip()]
     entries = build(a.preset, Path(a.out), only, Path(a.notebooks), a.times, a.timeout, progress=not a.quiet,

@@ -286,3 +286,55 @@ def test_lesson_in_jupyterlab(driver, server_env, tmp_path):
         _no_errors(driver, f"{LESSON.name} in JupyterLab")
     finally:
         srv.stop()
+
+
+def test_book_page_draws_its_maths_offline(driver, tmp_path):
+    """A book page (lesson 01's Markdown cells, not executed, and a heading with maths) opened from
+    file:// in a Chromium with the network off: the formulas are drawn as MathML, no raw TeX shows."""
+    import nbformat
+    from selenium.webdriver.common.by import By
+
+    from sertools.book import to_html
+    nb = nbformat.read(LESSON, as_version=4)
+    nb.cells = [nbformat.v4.new_markdown_cell(r"# Offline $\mathcal{L} = \frac{1}{N}\sum_i \ell_i$")] + [
+        c for c in nb.cells if c.cell_type == "markdown"]
+    page = tmp_path / "book-page.html"
+    page.write_text(to_html(nb), encoding="utf-8")
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": True, "latency": 0,
+                                                                 "downloadThroughput": -1, "uploadThroughput": -1})
+    try:
+        # the network is really off: a server on this machine cannot be reached
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        probe.listen()
+        driver.get(page.as_uri())
+        reached = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {mode: 'no-cors'}).then(() => done('online'), () => done('offline'));",
+            f"http://127.0.0.1:{probe.getsockname()[1]}/")
+        probe.close()
+        assert reached == "offline", "the browser still reaches the network"
+        _wait(driver, lambda d: d.execute_script("return document.readyState") == "complete", 60,
+              "the page to load", tmp_path / "book-load.png")
+        driver.save_screenshot(str(tmp_path / "book-page.png"))
+        text = driver.find_element(By.TAG_NAME, "body").text
+        assert "From waveform to spectrogram" in text
+        for raw in ("\\mathcal", "\\frac", "\\sum", "\\text", "$$", "$\\"):
+            assert raw not in text, f"raw TeX {raw!r} on the page:\n{text[:2000]}"
+        maths = driver.find_elements(By.CSS_SELECTOR, "math")
+        assert len(maths) >= 20, f"{len(maths)} math elements"
+        assert all(m.size["width"] > 0 and m.size["height"] > 0 for m in maths if m.is_displayed())
+        # drawn as MathML, not as unknown inline elements: the numerator of 1/N above its denominator,
+        # and display maths on a line of its own
+        drawn = driver.execute_script(
+            "const f = document.querySelector('h1 mfrac'); if (!f) return 'no mfrac in the heading';"
+            "const [num, den] = Array.from(f.children).map(e => e.getBoundingClientRect());"
+            "if (!(num.height > 0 && den.height > 0)) return 'an empty fraction';"
+            "if (!(num.bottom <= den.top + 1)) return 'numerator beside the denominator';"
+            "const b = document.querySelector('math[display=block]');"
+            "return b && getComputedStyle(b).display.includes('block') ? 'ok' : 'no block maths';")
+        assert drawn == "ok", drawn
+    finally:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                                     "downloadThroughput": -1, "uploadThroughput": -1})

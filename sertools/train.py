@@ -158,7 +158,10 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     ``last``); the other's UA and WA are kept beside them (``ua_best``,
     ``ua_last``, ...). With ``tcfg.ema_eval > 0`` an exponential moving
     average of the weights is evaluated (FixMatch's choice), with Mean
-    Teacher's ``ema_update`` and warm-up (``ema_decay_at``). On CUDA the views move to the GPU once, steps
+    Teacher's ``ema_update`` and warm-up (``ema_decay_at``). With ``tcfg.patience`` > 0 training stops
+    early, at the evaluation that makes ``patience`` evaluations in a row without a better validation
+    UA than the best so far (the learning-rate schedule stays that of the planned ``steps``); ``record.config["steps_run"]``
+    says how many steps were taken. On CUDA the views move to the GPU once, steps
     run under bf16 autocast (``tcfg.amp``) and nothing waits for the host
     inside a step: logs and the NaN check are read at evaluation time, and a
     non-finite loss raises ``TrainingError`` naming its step and loss parts.
@@ -185,7 +188,7 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     crop, crop_gens = crop_frames(tcfg), crop_generators(tcfg.seed)
     record = RunRecord(method.name, {**asdict(tcfg), **{f"method.{k}": v for k, v in method.params().items()}},
                        classes=tuple(views.classes))
-    best_ua, best_state, window = -1.0, None, []
+    best_ua, best_state, window, stale = -1.0, None, [], 0
     evaluated = lambda: ema if ema is not None else method.eval_model(model)  # noqa: E731
     t0 = time.perf_counter()
     bar = tqdm(range(1, steps + 1), desc=method.name, disable=not progress, leave=False)
@@ -215,9 +218,14 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
             record.history.append(row)
             window = []
             if val["ua"] > best_ua:
-                best_ua, best_state = val["ua"], copy.deepcopy(evaluated().state_dict())
+                best_ua, best_state, stale = val["ua"], copy.deepcopy(evaluated().state_dict()), 0
+            else:
+                stale += 1
             bar.set_postfix(loss=f"{row['loss']:.3f}", val_ua=f"{val['ua']:.1f}")
+            if tcfg.patience and stale >= tcfg.patience:
+                break  # early stopping: the last evaluation was just made, so "last" is this step's model
 
+    record.config["steps_run"] = step
     score_test(record, evaluated(), best_state, views, device, tcfg.select, autocast)
     record.metrics["best_val_ua"] = best_ua
     record.seconds = time.perf_counter() - t0

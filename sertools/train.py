@@ -15,11 +15,12 @@ import math
 import time
 from dataclasses import asdict
 
+import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
 from .augment import SpecAugment, WeakAugment
-from .core import RunRecord, TrainingError, seed_everything, select_device
+from .core import RunRecord, TrainingError, prediction_frame, seed_everything, select_device
 from .methods.mean_teacher import ema_decay_at, ema_update
 from .metrics import evaluate
 
@@ -264,7 +265,10 @@ def optimiser_step(model, loss, opt, sched, scaler=None) -> None:
 def score_test(record: RunRecord, last_model, best_state: dict, views, device, select: str, autocast=None) -> None:
     """Score the last and the best-on-validation checkpoints on the test view;
     fill ``record`` with the predictions, embeddings, metrics and weights of the
-    one ``select`` names, and the other's UA and WA (``ua_best``, ``ua_last``, ...)."""
+    one ``select`` names, and the other's UA and WA (``ua_best``, ``ua_last``, ...).
+    ``record.predictions`` holds the selected checkpoint's probabilities per test
+    clip, and per clip of a second held-out split ``views.test_b`` where the views
+    have a non-empty one (``core.prediction_frame``)."""
     y_test = views.test.y.cpu().numpy()
     last = copy.deepcopy(last_model)
     best = copy.deepcopy(last)
@@ -277,3 +281,9 @@ def score_test(record: RunRecord, last_model, best_state: dict, views, device, s
     record.y_true, record.probs, record.embeddings, record.y_pred = y_test, P, E, P.argmax(1)
     record.metrics = metrics | {f"{k}_{name}": scored[name][3][k] for name in scored for k in ("ua", "wa")}
     record.state_dict = {k: v.detach().cpu() for k, v in final.state_dict().items()}
+    frames = [prediction_frame("test", y_test, P, views.classes, views.test.rows)]
+    test_b = getattr(views, "test_b", None)
+    if test_b is not None and len(test_b):
+        P_b = predict(final, test_b, device, autocast=autocast)
+        frames.append(prediction_frame("test_b", test_b.y.cpu().numpy(), P_b, views.classes, test_b.rows))
+    record.predictions = pd.concat(frames, ignore_index=True)

@@ -581,3 +581,29 @@ def test_early_stopping_stops_when_validation_ua_stops_improving(views):
     assert max(val[best + 1:best + 4]) <= val[best]
     assert full.config["steps_run"] == 200 and full.config["patience"] == 0
 
+
+# ------------------------------------------------------------------ predictions per clip
+
+def test_predictions_cover_the_test_split_and_a_second_one_when_there_is_one(tmp_path):
+    views = toy_views()
+    tcfg = tcfg_for(steps=20)
+    rec = fit(make_method("supervised", tcfg), mlp(0), views, tcfg, progress=False)
+    p = rec.predictions
+    assert list(p.columns) == ["clip_id", "speaker", "split", "row", "true", "pred", "p_a", "p_b"]
+    assert (p["split"] == "test").all() and len(p) == len(views.test)
+    np.testing.assert_allclose(p[["p_a", "p_b"]].to_numpy(), rec.probs, rtol=1e-6)
+    assert list(p["pred"]) == [views.classes[i] for i in rec.y_pred]
+    assert list(p["true"]) == [views.classes[i] for i in rec.y_true]
+
+    views.test_b = Split(views.val.x[:30], views.val.y[:30])      # what a corpus with a domain-B test split adds
+    rec = fit(make_method("supervised", tcfg), mlp(0), views, tcfg, progress=False)
+    p = rec.predictions
+    assert list(p["split"]) == ["test"] * len(views.test) + ["test_b"] * 30
+    b = p[p["split"] == "test_b"]
+    np.testing.assert_allclose(b[["p_a", "p_b"]].sum(axis=1), 1.0, rtol=1e-5)
+    assert list(b["true"]) == [views.classes[i] for i in views.val.y[:30]]
+
+    back = RunRecord.load(rec.save(tmp_path / "r"))
+    assert (tmp_path / "r" / "predictions.csv").exists()
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(back.predictions, p, check_dtype=False)

@@ -61,6 +61,7 @@ records the figures need beside the table; ``compare`` returns the table.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,39 +233,153 @@ def selection_note(records: list[RunRecord]) -> str:
             f"({t['verdict']}).")
 
 
-CURVE_METHODS = ("supervised", "fixmatch", "fusion_consistent")
+CURVE_METHODS = ("supervised", "fixmatch", "dcmkt_finetune", "fusion_consistent", "fusion_weighted")
+LESSON_CURVE_METHODS = ("supervised", "fixmatch", "fusion_consistent")  # budget_curve's default: lesson 09's short curve
 
 
-def budget_curve(store: "RunStore", budgets, methods=CURVE_METHODS, seeds: int = 1, progress: bool = True,
-                 **kw) -> pd.DataFrame:
-    """UA against the label budget (clips per class) for a few methods, over ``seeds`` seeds."""
+def curve_table(runs: dict) -> pd.DataFrame:
+    """budget.csv from ``{(method, n_labeled): [RunRecord, one per seed]}``: per
+    method and budget the mean test UA over seeds (``ua``), its standard
+    deviation (``ua_std``), the half-width of its 95 % t interval (``ua_ci95``,
+    ``stats.mean_ci``; empty with one seed), the number of seeds (``seeds``) and
+    which ones (``seed_list``). A (method, budget) without a finished run has no row."""
     rows = []
+    for (m, b), recs in runs.items():
+        by_seed = _by_seed(recs)
+        if not by_seed:
+            continue
+        ua = [by_seed[s].metrics["ua"] for s in sorted(by_seed)]
+        mean, half = mean_ci(ua)
+        rows.append({"method": m, "n_labeled": b, "ua": mean, "ua_std": float(np.std(ua, ddof=1)) if len(ua) > 1 else 0.0,
+                     "ua_ci95": half, "seeds": len(ua), "seed_list": ";".join(str(s) for s in sorted(by_seed))})
+    return pd.DataFrame(rows, columns=["method", "n_labeled", "ua", "ua_std", "ua_ci95", "seeds", "seed_list"])
+
+
+def budget_curve(store: "RunStore", budgets, methods=LESSON_CURVE_METHODS, seeds: int = 1, progress: bool = True,
+                 **kw) -> pd.DataFrame:
+    """UA against the label budget (clips per class) for a few methods, over
+    ``seeds`` seeds (``curve_table``), each run from the store or trained now.
+    ``sertools compare --budgets`` runs ``CURVE_METHODS`` through the grid instead."""
+    runs = {}
     for m in methods:
         for b in budgets:
-            ua = []
+            runs[m, b] = []
             for s in range(seeds):
                 try:
-                    ua.append(store.run(m, seed=s, n_labeled=b, progress=progress, **kw).metrics["ua"])
+                    runs[m, b].append(store.run(m, seed=s, n_labeled=b, progress=progress, **kw))
                 except Exception as e:  # a failed cell leaves a gap in the curve, not a crash
                     print(f"! budget curve: {m} (seed {s}, n_labeled={b}): {type(e).__name__}: {e}")
-            if not ua:
-                continue
-            rows.append({"method": m, "n_labeled": b, "ua": float(np.mean(ua)),
-                         "ua_std": float(np.std(ua, ddof=1)) if len(ua) > 1 else 0.0, "seeds": len(ua)})
-    return pd.DataFrame(rows)
+    return curve_table(runs)
 
 
-def _grid_cells(methods, seeds: int, budgets=None, ceiling: bool = True, n_labeled=None) -> list[Cell]:
+CEILING_PATIENCE = 5  # evaluations without a better validation UA before the all-label ceiling stops
+
+
+def ceiling_steps(steps: int, batch_size: int, n_few: int, n_all: int, max_steps: int) -> int:
+    """The all-label ceiling's step budget: as many passes over its ``n_all``
+    labeled inputs as ``steps`` batches of ``batch_size`` make over the few-label
+    baseline's ``n_few`` (passes = steps * batch / n_few), never fewer steps
+    than the methods', at most ``max_steps``. With 300 steps of 32, 240 labeled
+    inputs (40 passes) against 1,280: 1,600 steps."""
+    passes = steps * min(batch_size, n_few) / n_few
+    return int(min(max_steps, max(steps, math.ceil(passes * n_all / min(batch_size, n_all)))))
+
+
+def labeled_counts(clips, tcfg) -> tuple[int, int]:
+    """(few, all): labeled training inputs of a run with ``tcfg.n_labeled`` clips
+    per class and of one with every label of the training pool, re-recorded
+    copies included (``views.make_views`` takes the same clips)."""
+    labels = clips.table["label"].to_numpy()[clips.indices("train")]
+    counts = np.unique(labels[labels >= 0], return_counts=True)[1]
+    per_clip = 1 + tcfg.channel_copies
+    return int(np.minimum(counts, tcfg.n_labeled).sum()) * per_clip, int(counts.sum()) * per_clip
+
+
+def ceiling_knobs(clips, tcfg) -> dict:
+    """The ceiling cell's knobs: every label (``ALL_LABELS``), the matched-passes
+    budget of ``ceiling_steps`` (capped by ``tcfg.ceiling_max_steps``) and early
+    stopping (``CEILING_PATIENCE``, or the run's own ``patience`` if larger)."""
+    few, every = labeled_counts(clips, tcfg)
+    return {"n_labeled": ALL_LABELS, "steps": ceiling_steps(tcfg.steps, tcfg.batch_size, few, every, tcfg.ceiling_max_steps),
+            "patience": max(tcfg.patience, CEILING_PATIENCE)}
+
+
+def _grid_cells(methods, seeds: int, budgets=None, ceiling: bool = True, n_labeled=None,
+                roof: dict | None = None) -> list[Cell]:
     """The comparison's cells, the long ones first (the deep methods, the budget
     curve's, the ceiling's; the classic methods' seconds last), so that no
-    worker is left with a long run while the others have finished."""
+    worker is left with a long run while the others have finished. The budget
+    curve runs every ``CURVE_METHODS`` method in ``methods`` at every budget with
+    every seed (the budget ``n_labeled`` is the table's own cell); the ceiling
+    cells take the knobs ``roof`` (``ceiling_knobs``; every label if None)."""
     classic = set(method_groups()[CLASSIC_GROUP])
     cells = [Cell.of(m, s) for m in methods if m not in classic for s in range(seeds)]
     for m in [m for m in CURVE_METHODS if m in methods] if budgets else []:
-        cells += [Cell.of(m, 0, n_labeled=b) for b in budgets if b != n_labeled]
+        cells += [Cell.of(m, s, n_labeled=b) for b in budgets if b != n_labeled for s in range(seeds)]
     if ceiling and "supervised" in methods:
-        cells += [Cell.of("supervised", s, n_labeled=ALL_LABELS) for s in range(seeds)]
+        cells += [Cell.of("supervised", s, **(roof or {"n_labeled": ALL_LABELS})) for s in range(seeds)]
     return cells + [Cell.of(m, s) for m in methods if m in classic for s in range(seeds)]
+
+
+def protocol_card(clips, ccfg, tcfg, corpus: str, seeds: int, ceiling: dict | None = None,
+                  ceiling_steps_run: list | None = None) -> str:
+    """Markdown: what a reader needs to judge a table before reading it.
+
+    The corpus (and its ``style``, where its config has one), the classes,
+    each split's speakers and clips, the label budget, the steps of the methods
+    and of the ceiling (its budget and the steps it took, mean over seeds), the
+    seeds, the checkpoint rule and the normalisation, saying which parts are
+    transductive: per-speaker statistics ("speaker") are taken over all of a
+    speaker's clips, the test speakers' own test clips included, so a test clip's
+    input depends on the other test clips; per-clip ("utterance") and the training
+    pool's z-score are inductive. ``ceiling``: the ceiling cell's knobs
+    (``ceiling_knobs``); ``ceiling_steps_run``: ``steps_run`` of its runs.
+    """
+    t = clips.table
+    style = getattr(ccfg, "style", None)
+    lines = ["**Protocol**", "",
+             f"- Corpus: `{corpus}` ({clips.name}" + (f", style `{style}`" if style else "") + f"); "
+             f"{len(clips.classes)} classes: {', '.join(clips.classes)}.",
+             "- Splits (val and test speakers appear in no other split): "
+             + "; ".join(f"{sp} {t.speaker[t.split == sp].nunique()} speakers, {int((t.split == sp).sum())} clips"
+                         for sp in ("train", "unlabeled", "val", "test", "test_b") if (t.split == sp).any()) + "."]
+    few, every = labeled_counts(clips, tcfg)
+    copies = f", each also re-recorded {tcfg.channel_copies}x (multi-condition)" if tcfg.channel_copies else ""
+    lines.append(f"- Label budget: {tcfg.n_labeled} clips per class from the train pool "
+                 f"({few // (1 + tcfg.channel_copies)} clips{copies}: {few} labeled inputs); the ceiling: "
+                 f"every train label ({every} inputs).")
+    lines.append(f"- Steps: {tcfg.steps} per method (batch {tcfg.batch_size}, "
+                 f"{tcfg.steps * min(tcfg.batch_size, few) / few:.1f} passes over the labeled inputs), the same for all.")
+    if ceiling:
+        took = (f"; it took {np.mean(ceiling_steps_run):.0f} steps (mean over {len(ceiling_steps_run)} seeds, "
+                f"{min(ceiling_steps_run)}-{max(ceiling_steps_run)})" if ceiling_steps_run else "")
+        lines.append(f"- Ceiling (`{CEILING}`): its own budget of {ceiling['steps']} steps (the same passes over "
+                     f"its inputs, at most ceiling_max_steps = {tcfg.ceiling_max_steps}), early stopping after "
+                     f"{ceiling['patience']} evaluations without a better validation UA{took}.")
+    lines.append(f"- Seeds: {seeds} (0-{seeds - 1}); a seed fixes the labeled clips, the labeled batches and "
+                 "the initial weights, the same for every method.")
+    rule = "the best validation UA" if tcfg.select == "best" else "the last evaluation"
+    lines.append(f"- Checkpoint: validation UA every {tcfg.eval_every} steps and at the end; the test score is "
+                 f"that of the checkpoint with {rule} (`select={tcfg.select}`).")
+    lines.append("- Normalisation: " + normalisation_text(tcfg) + ".")
+    return "\n".join(lines)
+
+
+_NORM = {"pool": ("nothing beyond the z-score", False), "utterance_mean": ("per-clip mean", False),
+         "utterance": ("per-clip mean and variance", False),
+         "speaker": ("per-speaker mean and variance over all of the speaker's clips", True)}
+
+
+def normalisation_text(tcfg) -> str:
+    """One sentence: the spectrum's and the pitch tracks' normalisation, which
+    of them is transductive (per speaker, test clips included), and the z-score."""
+    parts = [("spectrum", tcfg.norm)]
+    if tcfg.pitch_tracks:
+        parts.append(("pitch tracks", tcfg.norm if tcfg.track_norm in (None, "same") else tcfg.track_norm))
+    said = [f"{what} `{how}` ({_NORM[how][0]}; " + ("**transductive**: a test clip's input depends on its "
+                                                     "speaker's other test clips" if _NORM[how][1] else "inductive")
+            + ")" for what, how in parts]
+    return ", ".join(said) + "; then the z-score with the training pool's statistics (inductive)"
 
 
 @dataclass
@@ -273,7 +388,7 @@ class Comparison:
 
     table : the summary DataFrame (the content of results.csv)
     records : {method: [RunRecord, one per seed that finished]}
-    curve : the label-budget curve (``budget_curve``'s DataFrame) or None
+    curve : the label-budget curve (``curve_table``'s DataFrame, budget.csv) or None
     failures : "cell: reason" for every run that failed
     out : the folder the tables were written to
     """
@@ -296,12 +411,14 @@ def run_comparison(methods: list[str] | None = None, seeds: int = 3, preset: str
     go on. ``jobs`` worker processes, or a Dask ``scheduler`` ("local" or
     "tcp://HOST:PORT"), run the grid in parallel with the same results as in
     sequence. With ``ceiling``, supervised is also trained on every label
-    (the same seeds). With ``budgets`` (labeled clips per class), also the
-    label-budget curve of supervised, FixMatch and the consistent fusion
-    (seed 0 only). Figures are not drawn here: ``viz.save_comparison_plots``
+    (the same seeds, on its own converged budget: ``ceiling_knobs``). With
+    ``budgets`` (labeled clips per class), also the label-budget curve of the
+    ``CURVE_METHODS`` among ``methods``, every budget with every seed
+    (``curve_table``). Figures are not drawn here: ``viz.save_comparison_plots``
     draws them from the returned ``Comparison`` (the ``sertools compare``
     command does).
     """
+    from .experiment import get_clips
     methods = methods or all_methods()
     unknown = [m for m in methods if m not in all_methods()]
     if unknown:
@@ -310,8 +427,11 @@ def run_comparison(methods: list[str] | None = None, seeds: int = 3, preset: str
     out = store.root
     t0 = time.perf_counter()
     prepare(methods, preset, corpus, progress=progress, **overrides)
-    n_labeled = get_config(preset, **overrides)[1].n_labeled
-    cells = _grid_cells(methods, seeds, budgets, ceiling, n_labeled)
+    ccfg, tcfg = get_config(preset, **overrides)
+    clips = get_clips(corpus, ccfg, progress=progress)
+    n_labeled = tcfg.n_labeled
+    roof_knobs = ceiling_knobs(clips, tcfg)
+    cells = _grid_cells(methods, seeds, budgets, ceiling, n_labeled, roof_knobs)
     outcomes = run_cells(store, cells, preset, corpus, overrides, jobs=jobs, scheduler=scheduler,
                          rerun=rerun, progress=progress)
     failures = [f"{o.cell}: {o.message}" for o in outcomes if not o.ok]
@@ -340,16 +460,20 @@ def run_comparison(methods: list[str] | None = None, seeds: int = 3, preset: str
     if any(m in method_groups()[CLASSIC_GROUP] for m in done):
         title += f"; classic methods on {overrides.get('classic_features', 'prosody')} features"
     deep = [r for m, rs in done.items() if m not in method_groups()[CLASSIC_GROUP] for r in rs]
-    text = table_markdown(df[df["seeds"] > 0], title)
+    card = protocol_card(clips, ccfg, tcfg, corpus, seeds, roof_knobs if ceiling and "supervised" in methods else None,
+                         [int(r.config["steps_run"]) for r in roof if "steps_run" in r.config])
+    text = card + "\n\n" + table_markdown(df[df["seeds"] > 0], title)
     note = selection_note(deep)
     if failures:
         text += "\n\nFailed runs (the other cells went on):\n" + "\n".join(f"- {f}" for f in failures)
     (out / "results.md").write_text(text + (f"\n\n{note}" if note else "") + "\n")
     curve = None
     if budgets:
-        curve = budget_curve(store, budgets, [m for m in CURVE_METHODS if m in methods], seeds=1, preset=preset,
-                             corpus=corpus, progress=False, **{k: v for k, v in overrides.items() if k != "n_labeled"})
-        curve.to_csv(out / "budget.csv", index=False, float_format="%.2f")
+        def at(m, b):
+            want = () if b == n_labeled else (("n_labeled", b),)
+            return [store.get(o.key) for o in outcomes if o.ok and o.cell.method == m and o.cell.knobs == want]
+        curve = curve_table({(m, b): at(m, b) for m in CURVE_METHODS if m in methods for b in budgets})
+        curve.to_csv(out / "budget.csv", index=False, float_format="%.4g")
     write_failures(out, failures)
     return Comparison(df, done, out, curve, failures)
 

@@ -338,7 +338,9 @@ def protocol_card(clips, ccfg, tcfg, corpus: str, seeds: int, ceiling: dict | No
     t = clips.table
     style = getattr(ccfg, "style", None)
     lines = ["**Protocol**", "",
-             f"- Corpus: `{corpus}` ({clips.name}" + (f", style `{style}`" if style else "") + f"); "
+             f"- Corpus: `{corpus}`" + (f" ({about})" if (about := ", ".join(
+                 x for x in (clips.name if clips.name != corpus else "", f"style `{style}`" if style else "") if x))
+                 else "") + "; "
              f"{len(clips.classes)} classes: {', '.join(clips.classes)}.",
              "- Splits (val and test speakers appear in no other split): "
              + "; ".join(f"{sp} {t.speaker[t.split == sp].nunique()} speakers, {int((t.split == sp).sum())} clips"
@@ -351,8 +353,10 @@ def protocol_card(clips, ccfg, tcfg, corpus: str, seeds: int, ceiling: dict | No
     lines.append(f"- Steps: {tcfg.steps} per method (batch {tcfg.batch_size}, "
                  f"{tcfg.steps * min(tcfg.batch_size, few) / few:.1f} passes over the labeled inputs), the same for all.")
     if ceiling:
+        early = sum(s < ceiling["steps"] for s in ceiling_steps_run or [])
         took = (f"; it took {np.mean(ceiling_steps_run):.0f} steps (mean over {len(ceiling_steps_run)} seeds, "
-                f"{min(ceiling_steps_run)}-{max(ceiling_steps_run)})" if ceiling_steps_run else "")
+                f"{min(ceiling_steps_run)}-{max(ceiling_steps_run)}; stopped early in {early})"
+                if ceiling_steps_run else "")
         lines.append(f"- Ceiling (`{CEILING}`): its own budget of {ceiling['steps']} steps (the same passes over "
                      f"its inputs, at most ceiling_max_steps = {tcfg.ceiling_max_steps}), early stopping after "
                      f"{ceiling['patience']} evaluations without a better validation UA{took}.")

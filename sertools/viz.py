@@ -192,7 +192,7 @@ def ceiling_of(table):
     r = table.set_index("method").loc[CEILING]
     steps = r.get("steps_run", np.nan)
     return (float(r["ua"]), float(r.get("ua_ci95", np.nan)),
-            "all labels" + (f" ({steps:.0f} steps, converged)" if np.isfinite(steps) else ""))
+            "all labels" + (f" ({steps:.0f} steps, mean)" if np.isfinite(steps) else ""))
 
 
 def save_comparison_plots(comparison) -> list[Path]:

@@ -204,13 +204,13 @@ def test_protocol_card_says_what_the_table_rests_on():
     assert "train 4 speakers, 40 clips; unlabeled 3 speakers, 30 clips; val 2 speakers, 12 clips; " \
            "test 2 speakers, 12 clips" in card
     assert "neutral, happy, sad, angry" in card and "5 clips per class" in card
-    assert "60 per method" in card and "120 steps" in card and "it took 100 steps (mean over 3 seeds, 80-120)" in card
+    assert "60 per method" in card and "120 steps" in card and "it took 100 steps (mean over 3 seeds, 80-120; stopped early in 2)" in card
     assert "best validation UA" in card and "Seeds: 3" in card
     assert "pitch tracks `speaker`" in card and card.count("**transductive**") == 1
     _, inductive = get_config("quick", norm="utterance", track_norm="utterance")
     assert "transductive" not in protocol_card(_tiny_clips(), ccfg, inductive, "builtin", 3)
     ccfg.style = "acted"                                                   # a corpus config with a style field
-    assert "style `acted`" in protocol_card(_tiny_clips(), ccfg, tcfg, "builtin", 3)
+    assert "Corpus: `builtin` (tiny, style `acted`);" in protocol_card(_tiny_clips(), ccfg, tcfg, "builtin", 3)
 
 
 def test_results_csv_takes_ua_b_where_the_runs_have_it():

@@ -10,7 +10,7 @@ PORT    ?= 8866
 
 WEIGHTS := data/cache/weights/emotion_model.hdf5
 
-.PHONY: setup weights test demo sweep lab app book bench clean
+.PHONY: setup weights test demo curve sweep lab app book bench clean
 
 setup: $(STAMP) weights
 
@@ -35,6 +35,13 @@ test: setup
 # JOBS=auto: one single-threaded worker per core (the same numbers as JOBS=1, sooner)
 demo: setup
 	$(BIN)/sertools compare --preset $(PRESET) --seeds $(SEEDS) --jobs $(JOBS) --out results
+
+# The label-budget curve: the five curve methods at 5-40 labels per class, every budget with every seed
+# (3 seeds here; make curve SEEDS=5 for more), beside the converged all-label ceiling -> results/curve/
+curve: SEEDS = 3
+curve: setup
+	$(BIN)/sertools compare --methods supervised,fixmatch,dcmkt_finetune,fusion_consistent,fusion_weighted \
+		--preset $(PRESET) --seeds $(SEEDS) --jobs $(JOBS) --budgets 5,10,20,40 --out results/curve
 
 # The fusion regime: UA against the corpus's face-voice agreement (lesson 08 shows the figure)
 sweep: setup

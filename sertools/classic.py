@@ -68,6 +68,7 @@ import time
 from dataclasses import asdict
 
 import numpy as np
+import pandas as pd
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -82,7 +83,7 @@ from threadpoolctl import threadpool_limits
 
 from .config import RANGES, config_hash, get_config
 from .metrics import evaluate
-from .core import RunRecord
+from .core import RunRecord, prediction_frame, with_clip_info
 
 CLASSIC_METHODS = {
     "svm": "SVM with an RBF kernel on the labeled clips only",
@@ -298,6 +299,8 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
         features of the test clips (for t-SNE). ``history`` is empty: these
         methods have no training curve. ``seconds`` counts fitting and
         prediction; features are computed once per corpus and cached.
+        ``predictions``: per test clip (and ``test_b`` clip, where the views
+        have that split) its id, speaker, labels and probabilities.
 
     Examples
     --------
@@ -328,6 +331,11 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
         clf, params = fit_method(method, d, tcfg.seed, tcfg)
         probs = _probs(clf, Z[views.test.rows], views.n_classes)
         val_probs = _probs(clf, Z[views.val.rows], views.n_classes)
+        frames = [prediction_frame("test", views.test.y.numpy(), probs, views.classes, views.test.rows)]
+        test_b = getattr(views, "test_b", None)  # a second held-out split, where the views have one
+        if test_b is not None and len(test_b):
+            frames.append(prediction_frame("test_b", test_b.y.numpy(), _probs(clf, Z[test_b.rows], views.n_classes),
+                                           views.classes, test_b.rows))
     y_true, y_pred = views.test.y.numpy(), probs.argmax(1)
     metrics = evaluate(y_true, y_pred, views.n_classes)
     metrics["best_val_ua"] = evaluate(views.val.y.numpy(), val_probs.argmax(1), views.n_classes)["ua"]
@@ -335,7 +343,8 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
               "corpus": corpus, "corpus_config": config_hash(ccfg), "preset": preset}
     return RunRecord(method, config, history=[], metrics=metrics, y_true=y_true, y_pred=y_pred, probs=probs,
                      embeddings=Z[views.test.rows].astype(np.float32), classes=tuple(views.classes),
-                     seconds=time.perf_counter() - t0)
+                     seconds=time.perf_counter() - t0,
+                     predictions=with_clip_info(pd.concat(frames, ignore_index=True), clips.table))
 
 
 def _check(method: str, features: str) -> None:

@@ -147,7 +147,9 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--out", default="results")
     p.add_argument("--rerun", action="store_true", help="train again even when a stored run exists")
-    p.add_argument("--budgets", default=None, help="label budgets (clips per class) for the budget curve, e.g. 5,10,30")
+    p.add_argument("--budgets", default=None,
+                   help="label budgets (clips per class) for the budget curve, e.g. 5,10,20,40: every budget with "
+                        "every seed, for supervised, fixmatch, dcmkt_finetune and both fusions among --methods")
     _grid_args(p)
     _common(p)
     p.set_defaults(fn=cmd_compare)

@@ -112,6 +112,10 @@ class TrainConfig:
     ema_eval: float = 0.0              # >0: evaluate an EMA of the weights (FixMatch uses 0.999)
     eval_every: int = 50
     select: str = "best"               # test the checkpoint with the best validation UA, or the "last" one
+    patience: int = 0                  # early stopping: stop after this many evaluations without a better validation
+                                       # UA (0: off, every method; the all-label ceiling turns it on, results.py)
+    ceiling_max_steps: int = 5000      # the all-label ceiling's step budget is matched passes, at most this many
+                                       # (results.ceiling_knobs; read by the comparison only, not part of a run's key)
     amp: str = "auto"                  # mixed precision: auto (bf16 on CUDA, off elsewhere), bf16, fp16, off
     # batch composition of the semi-supervised methods
     mu: int = 2                        # unlabeled batches per labeled batch
@@ -204,6 +208,7 @@ RANGES: dict[str, tuple] = {
     "temperature": (0.01, 100.0), "alpha": (0.0, 1.0), "epsilon": (0.0, 1.0),
     "finetune_steps": (0, 10_000_000), "u_norm": ("batch", "kept"),
     "select": ("best", "last"), "amp": ("auto", "off", "bf16", "fp16"),
+    "patience": (0, 1_000_000), "ceiling_max_steps": (1, 10_000_000),
 }
 
 # Optional method knobs that are not numbers (None: the method's own default).

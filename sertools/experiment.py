@@ -14,7 +14,7 @@ from .config import config_hash, get_config, stage_key
 from .corpora import corpus_key, load_corpus
 from .methods import make_method
 from .models import speech_model
-from .core import RunRecord, seed_everything
+from .core import RunRecord, seed_everything, with_clip_info
 from .train import fit
 from .views import make_views
 
@@ -69,6 +69,7 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
     seed_everything(tcfg.seed)  # the model's initial weights belong to the run's seed
     model = speech_model(views.n_in, views.n_classes, tcfg)
     record = fit(m, model, views, tcfg, progress=progress)
+    record.predictions = with_clip_info(record.predictions, get_clips(corpus, ccfg, progress=progress).table)
     record.config.update({"corpus": corpus, "corpus_config": config_hash(ccfg), "preset": preset})
     return record
 

@@ -7,17 +7,49 @@ come back from the run store, ``sertools.store``) and writes
 - ``results.csv``: one row per method. The paper's columns (method, f1,
   f1_std, wa, wa_std, ua, ua_std, seconds; percent) come first and keep their
   names; then macro_f1(_std), seeds, ua_ci95 (half-width of the 95 % t
-  interval of the mean UA), ua_per_seed, ua_diff / ua_diff_ci95 / p_value /
-  verdict (the paired difference to ``supervised`` over the same seeds, a
-  paired t-test and better / within noise / worse, ``sertools.stats``),
-  gap_closed ((method - supervised) / (ceiling - supervised)), ua_last (UA
-  of the last checkpoint instead of the best-on-validation one) and failed
+  interval of the mean UA), ua_per_seed, ua_diff / ua_diff_ci95 / p_value
+  (the paired difference to ``supervised`` over the same seeds and its paired
+  t-test, ``sertools.stats``), p_holm and verdict (below), gap_closed and
+  gap_note (below), ua_last (UA of the last checkpoint instead of the
+  best-on-validation one), steps_run (optimiser steps the runs took, mean
+  over seeds: the ceiling stops early), ua_b / ua_b_std (UA on a second
+  held-out split ``test_b`` where the runs have one, else empty) and failed
   (seeds whose run failed, with the reason in ``failures.txt``).
-- ``results.md``: the layout of the paper's Table 3 (KBS 2021): groups
-  Supervised, Semi-supervised, Direct cross-modal transfer, SSL and CMKT (and
-  the classic methods), F1 / WA / UA as mean ± sd, with the paired
-  difference, its interval and the verdict beside them, and a ceiling row
-  ``supervised (all labels)`` (every training label, the same seeds).
+- ``results.md``: a protocol card (``protocol_card``: corpus, splits, label
+  budget, steps, seeds, checkpoint rule, normalisation), then the layout of
+  the paper's Table 3 (KBS 2021): groups Supervised, Semi-supervised, Direct
+  cross-modal transfer, SSL and CMKT (and the classic methods), F1 / WA / UA
+  as mean ± sd, with the paired difference, its interval, p, p_holm and the
+  verdict beside them, and a ceiling row ``supervised (all labels)``.
+
+Verdicts. Each method of a table is tested against the baseline; with ten
+methods, ten tests at p < 0.05 call about one null difference real by
+chance. ``p_holm`` is Holm's correction (``stats.holm``) over the N methods
+of the table that have a paired test against the baseline (neither the
+baseline nor the ceiling row is one of them); ``verdict`` is ``better`` /
+``worse`` where p_holm < 0.05, else ``within noise`` (``n/a`` with one seed).
+``p_value`` stays the raw test. The ceiling row's verdict is its own test
+against the baseline, which decides whether there is any headroom.
+
+Gap closed. gap_closed = (method - baseline) / (ceiling - baseline), mean UA,
+is a share of the headroom, so it is defined only where there is some, and
+``gap_note`` says what the number is:
+
+- "no headroom": the ceiling is not above the baseline by more than the
+  half-width of the 95 % interval of their paired difference (or not at
+  all); gap_closed is empty, since any share of a gap within noise is noise.
+- "above ceiling (significant)": gap_closed > 100 % and the method beats the
+  ceiling's seeds by a paired t-test (p < 0.05); the number stays.
+- "at ceiling (within noise)": gap_closed would be > 100 % but the method is
+  not significantly above the ceiling: reported as 100 %.
+- "no ceiling" (the comparison ran without one), "" otherwise.
+
+The ceiling. ``supervised (all labels)`` is the baseline with every label
+of the training pool, trained to convergence on its own budget
+(``ceiling_knobs``): as many passes over its clips as the few-label
+baseline makes over its own, at most ``ceiling_max_steps`` steps, and early
+stopping on validation UA (patience ``CEILING_PATIENCE`` evaluations); the
+same seeds, evaluation schedule and checkpoint rule as every method.
 
 ``sweep`` does the same over the corpus's face-voice agreement rate, for the
 fusion regime (``sweep.csv``).
@@ -29,6 +61,7 @@ records the figures need beside the table; ``compare`` returns the table.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,12 +72,12 @@ import pandas as pd
 from .config import default_preset, get_config
 from .core import RunRecord
 from .grid import Cell, prepare, run_cells
-from .stats import gap_closed, mean_ci, paired_test
+from .stats import gap_closed, holm, mean_ci, paired_test, verdict
 from .store import CLASSIC_GROUP, RunStore, all_methods, method_groups
 
 COLUMNS = ["method", "f1", "f1_std", "wa", "wa_std", "ua", "ua_std", "seconds"]
-SIGNIFICANCE_COLUMNS = ["ua_ci95", "ua_per_seed", "ua_diff", "ua_diff_ci95", "p_value", "verdict",
-                        "gap_closed", "ua_last", "failed"]
+SIGNIFICANCE_COLUMNS = ["ua_ci95", "ua_per_seed", "ua_diff", "ua_diff_ci95", "p_value", "p_holm", "verdict",
+                        "gap_closed", "gap_note", "ua_last", "steps_run", "ua_b", "ua_b_std", "failed"]
 ALL_LABELS = 1_000_000  # n_labeled that takes every clip of the training pool
 CEILING = "supervised (all labels)"
 MARK = {"better": " ▲", "worse": " ▼", "within noise": " ≈", "n/a": ""}
@@ -68,12 +101,13 @@ def summarize(records_by_method: dict[str, list[RunRecord]], baseline: str = "su
               ceiling: list[RunRecord] | None = None, failed: dict[str, int] | None = None) -> pd.DataFrame:
     """One row per method (percent): mean and standard deviation over seeds, the
     95 % interval of the mean UA, and the paired comparison with ``baseline``
-    over the seeds both have (``stats.paired_test``). With ``ceiling`` (the
-    baseline trained on every label, same seeds) a row ``supervised (all
-    labels)`` and each method's ``gap_closed``."""
+    over the seeds both have (``stats.paired_test``), its p-value corrected by
+    Holm over the table's comparisons (``p_holm``, which the verdict reads).
+    With ``ceiling`` (the baseline trained on every label, same seeds) a row
+    ``supervised (all labels)`` and each method's ``gap_closed`` and ``gap_note``
+    (``_gap``)."""
     base = _by_seed(records_by_method.get(baseline, []))
-    roof = float(np.mean([r.metrics["ua"] for r in ceiling])) if ceiling else float("nan")
-    base_ua = float(np.mean([r.metrics["ua"] for r in base.values()])) if base else float("nan")
+    roof = _by_seed(ceiling or [])
     rows = []
     groups = list(records_by_method.items()) + ([(CEILING, ceiling)] if ceiling else [])
     for m, recs in groups:
@@ -89,24 +123,74 @@ def summarize(records_by_method: dict[str, list[RunRecord]], baseline: str = "su
         row["ua_ci95"] = mean_ci(ua)[1]
         row["ua_per_seed"] = ";".join(f"{s}:{by_seed[s].metrics['ua']:.2f}" for s in seeds)
         row.update(paired_with(by_seed, base if m != baseline else {}))
-        row["gap_closed"] = gap_closed(row["ua"], base_ua, roof) if m not in (baseline, CEILING) else np.nan
         last = [by_seed[s].metrics.get("ua_last", np.nan) for s in seeds]
         row["ua_last"] = float(np.mean(last))
+        steps = [r.config["steps_run"] for r in recs if "steps_run" in r.config]
+        row["steps_run"] = float(np.mean(steps)) if steps else np.nan
+        ua_b = np.array([by_seed[s].metrics.get("ua_b", np.nan) for s in seeds], float)
+        row["ua_b"] = float(ua_b.mean()) if np.isfinite(ua_b).all() else np.nan
+        row["ua_b_std"] = float(ua_b.std(ddof=1)) if len(ua_b) > 1 and np.isfinite(row["ua_b"]) else np.nan
         row["failed"] = (failed or {}).get(m, 0)
         rows.append(row)
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    family = ~df["method"].isin([baseline, CEILING]) & np.isfinite(df["p_value"].astype(float))
+    df["p_holm"] = np.nan
+    df.loc[family, "p_holm"] = holm(df.loc[family, "p_value"].astype(float))
+    df.loc[family, "verdict"] = [verdict(d, p) for d, p in zip(df.loc[family, "ua_diff"], df.loc[family, "p_holm"])]
+    gaps = [_gap(m, _by_seed(recs), base, roof) if m not in (baseline, CEILING) else (np.nan, "")
+            for m, recs in groups]
+    df["gap_closed"], df["gap_note"] = [g for g, _ in gaps], [n for _, n in gaps]
+    return df
+
+
+def headroom(base: dict[int, RunRecord], roof: dict[int, RunRecord]) -> bool:
+    """Whether the ceiling is above the baseline by more than its noise: the
+    paired difference (ceiling - baseline, same seeds) is positive and larger
+    than the half-width of its 95 % interval (with one seed: positive)."""
+    t = paired_with(roof, base)
+    diff, half = t["ua_diff"], t["ua_diff_ci95"]
+    return bool(np.isfinite(diff) and diff > 0 and not (np.isfinite(half) and diff <= half))
+
+
+def _gap(method: str, recs: dict[int, RunRecord], base: dict[int, RunRecord],
+         roof: dict[int, RunRecord]) -> tuple[float, str]:
+    """(gap_closed, gap_note) of one method; see the module's docstring, "Gap closed"."""
+    if not roof or not base or not recs:
+        return np.nan, "no ceiling" if not roof else "no baseline" if not base else ""
+    if not headroom(base, roof):
+        return np.nan, "no headroom"
+    mean = lambda rs: float(np.mean([r.metrics["ua"] for r in rs.values()]))  # noqa: E731
+    g = gap_closed(mean(recs), mean(base), mean(roof))
+    if g <= 1:
+        return g, ""
+    if paired_with(recs, roof)["verdict"] == "better":
+        return g, "above ceiling (significant)"
+    return 1.0, "at ceiling (within noise)"
+
+
+def gap_text(r) -> str:
+    """The gap-closed cell of a row: the percentage, with its note where there is one."""
+    g, note = r.get("gap_closed", np.nan), r.get("gap_note", "")
+    note = note if isinstance(note, str) else ""
+    pct = f"{100 * g:.0f} %" if np.isfinite(g) else ""
+    return f"{pct} ({note})" if pct and note else pct or note
 
 
 def table_markdown(df: pd.DataFrame, title: str = "") -> str:
     """The comparison as the paper's Table 3: grouped rows, F1 / WA / UA as mean ±
     std over seeds, and beside them the paired UA difference to the supervised
-    baseline with its 95 % interval, the paired t-test's p and its verdict."""
+    baseline with its 95 % interval, the paired t-test's raw p, its Holm-corrected
+    p (which the verdict reads) and the verdict, and the gap closed."""
     lines = [f"**{title}**", ""] if title else []
-    lines += ["| group | method | F1 (%) | WA (%) | UA (%) | ΔUA vs supervised [95 % CI] | p | verdict | gap closed | s / run |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["| group | method | F1 (%) | WA (%) | UA (%) | ΔUA vs supervised [95 % CI] | p | p (Holm) | verdict "
+              "| gap closed | s / run |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     by = df.set_index("method")
     groups = dict(method_groups())
     groups["Supervised"] = groups["Supervised"] + [CEILING]
+    fmt_p = lambda r, k: f"{r[k]:.3f}" if np.isfinite(r.get(k, np.nan)) else ""  # noqa: E731
     for group, methods in groups.items():
         for m in methods:
             if m not in by.index:
@@ -117,16 +201,21 @@ def table_markdown(df: pd.DataFrame, title: str = "") -> str:
             diff = "" if not np.isfinite(r.get("ua_diff", np.nan)) else \
                 f"{r['ua_diff']:+.2f} [{r['ua_diff'] - r['ua_diff_ci95']:+.2f}, {r['ua_diff'] + r['ua_diff_ci95']:+.2f}]" \
                 if np.isfinite(r["ua_diff_ci95"]) else f"{r['ua_diff']:+.2f}"
-            p = f"{r['p_value']:.3f}" if np.isfinite(r.get("p_value", np.nan)) else ""
-            gap = f"{100 * r['gap_closed']:.0f} %" if np.isfinite(r.get("gap_closed", np.nan)) else ""
             failed = f" ({int(r['failed'])} failed)" if r.get("failed", 0) else ""
             lines.append(f"| {group} | {m}{failed} | {cell('f1')} | {cell('wa')} | {cell('ua')}{MARK.get(verdict, '')} "
-                         f"| {diff} | {p} | {verdict} | {gap} | {r['seconds']:.1f} |")
+                         f"| {diff} | {fmt_p(r, 'p_value')} | {fmt_p(r, 'p_holm')} | {verdict} | {gap_text(r)} "
+                         f"| {r['seconds']:.1f} |")
     if "supervised" in by.index:
-        lines += ["", "▲ / ▼ / ≈: better than / worse than / within noise of the supervised baseline by a paired "
-                  "t-test over the same seeds (p < 0.05); a seed fixes the labeled clips, the labeled batches and "
+        n = int(np.isfinite(by["p_holm"].astype(float)).sum()) if "p_holm" in by else 0
+        lines += ["", f"Verdicts use Holm's correction over the table's {n} comparisons with the supervised "
+                  "baseline (p (Holm) < 0.05; p is the raw paired t-test; the ceiling row's verdict is its own "
+                  "test, not one of them).",
+                  "", "▲ / ▼ / ≈: better than / worse than / within noise of the supervised baseline by a paired "
+                  "t-test over the same seeds; a seed fixes the labeled clips, the labeled batches and "
                   "the initial weights for every method. Gap closed: (method - supervised) / (ceiling - supervised) "
-                  "in mean UA, the ceiling being supervised with every training label."]
+                  "in mean UA, the ceiling being supervised with every training label; \"no headroom\" where the "
+                  "ceiling is not above the baseline by more than its 95 % interval, capped at 100 % \"at ceiling "
+                  "(within noise)\" unless the method is above the ceiling by a paired test."]
     return "\n".join(lines)
 
 
@@ -144,39 +233,157 @@ def selection_note(records: list[RunRecord]) -> str:
             f"({t['verdict']}).")
 
 
-CURVE_METHODS = ("supervised", "fixmatch", "fusion_consistent")
+CURVE_METHODS = ("supervised", "fixmatch", "dcmkt_finetune", "fusion_consistent", "fusion_weighted")
+LESSON_CURVE_METHODS = ("supervised", "fixmatch", "fusion_consistent")  # budget_curve's default: lesson 09's short curve
 
 
-def budget_curve(store: "RunStore", budgets, methods=CURVE_METHODS, seeds: int = 1, progress: bool = True,
-                 **kw) -> pd.DataFrame:
-    """UA against the label budget (clips per class) for a few methods, over ``seeds`` seeds."""
+def curve_table(runs: dict) -> pd.DataFrame:
+    """budget.csv from ``{(method, n_labeled): [RunRecord, one per seed]}``: per
+    method and budget the mean test UA over seeds (``ua``), its standard
+    deviation (``ua_std``), the half-width of its 95 % t interval (``ua_ci95``,
+    ``stats.mean_ci``; empty with one seed), the number of seeds (``seeds``) and
+    which ones (``seed_list``). A (method, budget) without a finished run has no row."""
     rows = []
+    for (m, b), recs in runs.items():
+        by_seed = _by_seed(recs)
+        if not by_seed:
+            continue
+        ua = [by_seed[s].metrics["ua"] for s in sorted(by_seed)]
+        mean, half = mean_ci(ua)
+        rows.append({"method": m, "n_labeled": b, "ua": mean, "ua_std": float(np.std(ua, ddof=1)) if len(ua) > 1 else 0.0,
+                     "ua_ci95": half, "seeds": len(ua), "seed_list": ";".join(str(s) for s in sorted(by_seed))})
+    return pd.DataFrame(rows, columns=["method", "n_labeled", "ua", "ua_std", "ua_ci95", "seeds", "seed_list"])
+
+
+def budget_curve(store: "RunStore", budgets, methods=LESSON_CURVE_METHODS, seeds: int = 1, progress: bool = True,
+                 **kw) -> pd.DataFrame:
+    """UA against the label budget (clips per class) for a few methods, over
+    ``seeds`` seeds (``curve_table``), each run from the store or trained now.
+    ``sertools compare --budgets`` runs ``CURVE_METHODS`` through the grid instead."""
+    runs = {}
     for m in methods:
         for b in budgets:
-            ua = []
+            runs[m, b] = []
             for s in range(seeds):
                 try:
-                    ua.append(store.run(m, seed=s, n_labeled=b, progress=progress, **kw).metrics["ua"])
+                    runs[m, b].append(store.run(m, seed=s, n_labeled=b, progress=progress, **kw))
                 except Exception as e:  # a failed cell leaves a gap in the curve, not a crash
                     print(f"! budget curve: {m} (seed {s}, n_labeled={b}): {type(e).__name__}: {e}")
-            if not ua:
-                continue
-            rows.append({"method": m, "n_labeled": b, "ua": float(np.mean(ua)),
-                         "ua_std": float(np.std(ua, ddof=1)) if len(ua) > 1 else 0.0, "seeds": len(ua)})
-    return pd.DataFrame(rows)
+    return curve_table(runs)
 
 
-def _grid_cells(methods, seeds: int, budgets=None, ceiling: bool = True, n_labeled=None) -> list[Cell]:
+CEILING_PATIENCE = 5  # evaluations without a better validation UA before the all-label ceiling stops
+
+
+def ceiling_steps(steps: int, batch_size: int, n_few: int, n_all: int, max_steps: int) -> int:
+    """The all-label ceiling's step budget: as many passes over its ``n_all``
+    labeled inputs as ``steps`` batches of ``batch_size`` make over the few-label
+    baseline's ``n_few`` (passes = steps * batch / n_few), never fewer steps
+    than the methods', at most ``max_steps``. With 300 steps of 32, 240 labeled
+    inputs (40 passes) against 1,280: 1,600 steps."""
+    passes = steps * min(batch_size, n_few) / n_few
+    return int(min(max_steps, max(steps, math.ceil(passes * n_all / min(batch_size, n_all)))))
+
+
+def labeled_counts(clips, tcfg) -> tuple[int, int]:
+    """(few, all): labeled training inputs of a run with ``tcfg.n_labeled`` clips
+    per class and of one with every label of the training pool, re-recorded
+    copies included (``views.make_views`` takes the same clips)."""
+    labels = clips.table["label"].to_numpy()[clips.indices("train")]
+    counts = np.unique(labels[labels >= 0], return_counts=True)[1]
+    per_clip = 1 + tcfg.channel_copies
+    return int(np.minimum(counts, tcfg.n_labeled).sum()) * per_clip, int(counts.sum()) * per_clip
+
+
+def ceiling_knobs(clips, tcfg) -> dict:
+    """The ceiling cell's knobs: every label (``ALL_LABELS``), the matched-passes
+    budget of ``ceiling_steps`` (capped by ``tcfg.ceiling_max_steps``) and early
+    stopping (``CEILING_PATIENCE``, or the run's own ``patience`` if larger)."""
+    few, every = labeled_counts(clips, tcfg)
+    return {"n_labeled": ALL_LABELS, "steps": ceiling_steps(tcfg.steps, tcfg.batch_size, few, every, tcfg.ceiling_max_steps),
+            "patience": max(tcfg.patience, CEILING_PATIENCE)}
+
+
+def _grid_cells(methods, seeds: int, budgets=None, ceiling: bool = True, n_labeled=None,
+                roof: dict | None = None) -> list[Cell]:
     """The comparison's cells, the long ones first (the deep methods, the budget
     curve's, the ceiling's; the classic methods' seconds last), so that no
-    worker is left with a long run while the others have finished."""
+    worker is left with a long run while the others have finished. The budget
+    curve runs every ``CURVE_METHODS`` method in ``methods`` at every budget with
+    every seed (the budget ``n_labeled`` is the table's own cell); the ceiling
+    cells take the knobs ``roof`` (``ceiling_knobs``; every label if None)."""
     classic = set(method_groups()[CLASSIC_GROUP])
     cells = [Cell.of(m, s) for m in methods if m not in classic for s in range(seeds)]
     for m in [m for m in CURVE_METHODS if m in methods] if budgets else []:
-        cells += [Cell.of(m, 0, n_labeled=b) for b in budgets if b != n_labeled]
+        cells += [Cell.of(m, s, n_labeled=b) for b in budgets if b != n_labeled for s in range(seeds)]
     if ceiling and "supervised" in methods:
-        cells += [Cell.of("supervised", s, n_labeled=ALL_LABELS) for s in range(seeds)]
+        cells += [Cell.of("supervised", s, **(roof or {"n_labeled": ALL_LABELS})) for s in range(seeds)]
     return cells + [Cell.of(m, s) for m in methods if m in classic for s in range(seeds)]
+
+
+def protocol_card(clips, ccfg, tcfg, corpus: str, seeds: int, ceiling: dict | None = None,
+                  ceiling_steps_run: list | None = None) -> str:
+    """Markdown: what a reader needs to judge a table before reading it.
+
+    The corpus (and its ``style``, where its config has one), the classes,
+    each split's speakers and clips, the label budget, the steps of the methods
+    and of the ceiling (its budget and the steps it took, mean over seeds), the
+    seeds, the checkpoint rule and the normalisation, saying which parts are
+    transductive: per-speaker statistics ("speaker") are taken over all of a
+    speaker's clips, the test speakers' own test clips included, so a test clip's
+    input depends on the other test clips; per-clip ("utterance") and the training
+    pool's z-score are inductive. ``ceiling``: the ceiling cell's knobs
+    (``ceiling_knobs``); ``ceiling_steps_run``: ``steps_run`` of its runs.
+    """
+    t = clips.table
+    style = getattr(ccfg, "style", None)
+    lines = ["**Protocol**", "",
+             f"- Corpus: `{corpus}`" + (f" ({about})" if (about := ", ".join(
+                 x for x in (clips.name if clips.name != corpus else "", f"style `{style}`" if style else "") if x))
+                 else "") + "; "
+             f"{len(clips.classes)} classes: {', '.join(clips.classes)}.",
+             "- Splits (val and test speakers appear in no other split): "
+             + "; ".join(f"{sp} {t.speaker[t.split == sp].nunique()} speakers, {int((t.split == sp).sum())} clips"
+                         for sp in ("train", "unlabeled", "val", "test", "test_b") if (t.split == sp).any()) + "."]
+    few, every = labeled_counts(clips, tcfg)
+    copies = f", each also re-recorded {tcfg.channel_copies}x (multi-condition)" if tcfg.channel_copies else ""
+    lines.append(f"- Label budget: {tcfg.n_labeled} clips per class from the train pool "
+                 f"({few // (1 + tcfg.channel_copies)} clips{copies}: {few} labeled inputs); the ceiling: "
+                 f"every train label ({every} inputs).")
+    lines.append(f"- Steps: {tcfg.steps} per method (batch {tcfg.batch_size}, "
+                 f"{tcfg.steps * min(tcfg.batch_size, few) / few:.1f} passes over the labeled inputs), the same for all.")
+    if ceiling:
+        early = sum(s < ceiling["steps"] for s in ceiling_steps_run or [])
+        took = (f"; it took {np.mean(ceiling_steps_run):.0f} steps (mean over {len(ceiling_steps_run)} seeds, "
+                f"{min(ceiling_steps_run)}-{max(ceiling_steps_run)}; stopped early in {early})"
+                if ceiling_steps_run else "")
+        lines.append(f"- Ceiling (`{CEILING}`): its own budget of {ceiling['steps']} steps (the same passes over "
+                     f"its inputs, at most ceiling_max_steps = {tcfg.ceiling_max_steps}), early stopping after "
+                     f"{ceiling['patience']} evaluations without a better validation UA{took}.")
+    lines.append(f"- Seeds: {seeds} (0-{seeds - 1}); a seed fixes the labeled clips, the labeled batches and "
+                 "the initial weights, the same for every method.")
+    rule = "the best validation UA" if tcfg.select == "best" else "the last evaluation"
+    lines.append(f"- Checkpoint: validation UA every {tcfg.eval_every} steps and at the end; the test score is "
+                 f"that of the checkpoint with {rule} (`select={tcfg.select}`).")
+    lines.append("- Normalisation: " + normalisation_text(tcfg) + ".")
+    return "\n".join(lines)
+
+
+_NORM = {"pool": ("nothing beyond the z-score", False), "utterance_mean": ("per-clip mean", False),
+         "utterance": ("per-clip mean and variance", False),
+         "speaker": ("per-speaker mean and variance over all of the speaker's clips", True)}
+
+
+def normalisation_text(tcfg) -> str:
+    """One sentence: the spectrum's and the pitch tracks' normalisation, which
+    of them is transductive (per speaker, test clips included), and the z-score."""
+    parts = [("spectrum", tcfg.norm)]
+    if tcfg.pitch_tracks:
+        parts.append(("pitch tracks", tcfg.norm if tcfg.track_norm in (None, "same") else tcfg.track_norm))
+    said = [f"{what} `{how}` ({_NORM[how][0]}; " + ("**transductive**: a test clip's input depends on its "
+                                                     "speaker's other test clips" if _NORM[how][1] else "inductive")
+            + ")" for what, how in parts]
+    return ", ".join(said) + "; then the z-score with the training pool's statistics (inductive)"
 
 
 @dataclass
@@ -185,7 +392,7 @@ class Comparison:
 
     table : the summary DataFrame (the content of results.csv)
     records : {method: [RunRecord, one per seed that finished]}
-    curve : the label-budget curve (``budget_curve``'s DataFrame) or None
+    curve : the label-budget curve (``curve_table``'s DataFrame, budget.csv) or None
     failures : "cell: reason" for every run that failed
     out : the folder the tables were written to
     """
@@ -208,12 +415,14 @@ def run_comparison(methods: list[str] | None = None, seeds: int = 3, preset: str
     go on. ``jobs`` worker processes, or a Dask ``scheduler`` ("local" or
     "tcp://HOST:PORT"), run the grid in parallel with the same results as in
     sequence. With ``ceiling``, supervised is also trained on every label
-    (the same seeds). With ``budgets`` (labeled clips per class), also the
-    label-budget curve of supervised, FixMatch and the consistent fusion
-    (seed 0 only). Figures are not drawn here: ``viz.save_comparison_plots``
+    (the same seeds, on its own converged budget: ``ceiling_knobs``). With
+    ``budgets`` (labeled clips per class), also the label-budget curve of the
+    ``CURVE_METHODS`` among ``methods``, every budget with every seed
+    (``curve_table``). Figures are not drawn here: ``viz.save_comparison_plots``
     draws them from the returned ``Comparison`` (the ``sertools compare``
     command does).
     """
+    from .experiment import get_clips
     methods = methods or all_methods()
     unknown = [m for m in methods if m not in all_methods()]
     if unknown:
@@ -222,8 +431,11 @@ def run_comparison(methods: list[str] | None = None, seeds: int = 3, preset: str
     out = store.root
     t0 = time.perf_counter()
     prepare(methods, preset, corpus, progress=progress, **overrides)
-    n_labeled = get_config(preset, **overrides)[1].n_labeled
-    cells = _grid_cells(methods, seeds, budgets, ceiling, n_labeled)
+    ccfg, tcfg = get_config(preset, **overrides)
+    clips = get_clips(corpus, ccfg, progress=progress)
+    n_labeled = tcfg.n_labeled
+    roof_knobs = ceiling_knobs(clips, tcfg)
+    cells = _grid_cells(methods, seeds, budgets, ceiling, n_labeled, roof_knobs)
     outcomes = run_cells(store, cells, preset, corpus, overrides, jobs=jobs, scheduler=scheduler,
                          rerun=rerun, progress=progress)
     failures = [f"{o.cell}: {o.message}" for o in outcomes if not o.ok]
@@ -252,16 +464,20 @@ def run_comparison(methods: list[str] | None = None, seeds: int = 3, preset: str
     if any(m in method_groups()[CLASSIC_GROUP] for m in done):
         title += f"; classic methods on {overrides.get('classic_features', 'prosody')} features"
     deep = [r for m, rs in done.items() if m not in method_groups()[CLASSIC_GROUP] for r in rs]
-    text = table_markdown(df[df["seeds"] > 0], title)
+    card = protocol_card(clips, ccfg, tcfg, corpus, seeds, roof_knobs if ceiling and "supervised" in methods else None,
+                         [int(r.config["steps_run"]) for r in roof if "steps_run" in r.config])
+    text = card + "\n\n" + table_markdown(df[df["seeds"] > 0], title)
     note = selection_note(deep)
     if failures:
         text += "\n\nFailed runs (the other cells went on):\n" + "\n".join(f"- {f}" for f in failures)
     (out / "results.md").write_text(text + (f"\n\n{note}" if note else "") + "\n")
     curve = None
     if budgets:
-        curve = budget_curve(store, budgets, [m for m in CURVE_METHODS if m in methods], seeds=1, preset=preset,
-                             corpus=corpus, progress=False, **{k: v for k, v in overrides.items() if k != "n_labeled"})
-        curve.to_csv(out / "budget.csv", index=False, float_format="%.2f")
+        def at(m, b):
+            want = () if b == n_labeled else (("n_labeled", b),)
+            return [store.get(o.key) for o in outcomes if o.ok and o.cell.method == m and o.cell.knobs == want]
+        curve = curve_table({(m, b): at(m, b) for m in CURVE_METHODS if m in methods for b in budgets})
+        curve.to_csv(out / "budget.csv", index=False, float_format="%.4g")
     write_failures(out, failures)
     return Comparison(df, done, out, curve, failures)
 
@@ -300,14 +516,28 @@ def face_blind(method: str) -> bool:
     return method in METHODS and not METHODS[method].needs_face
 
 
+def holm_per_table(df: pd.DataFrame, by: str, baseline: str = "supervised") -> pd.DataFrame:
+    """``p_holm`` and the verdict from it within each value of column ``by``
+    (one table per agreement rate in the sweep): Holm over the methods with a
+    p-value against ``baseline`` there, the baseline itself left out."""
+    df = df.copy()
+    df.insert(df.columns.get_loc("verdict"), "p_holm", np.nan)
+    for _, t in df.groupby(by, sort=False):
+        fam = t.index[(t["method"] != baseline) & np.isfinite(t["p_value"].astype(float))]
+        df.loc[fam, "p_holm"] = holm(df.loc[fam, "p_value"].astype(float))
+        df.loc[fam, "verdict"] = [verdict(d, p) for d, p in zip(df.loc[fam, "ua_diff"], df.loc[fam, "p_holm"])]
+    return df
+
+
 def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, preset: str | None = None,
           out=None, jobs: int = 1, scheduler: str | None = None, progress: bool = True,
           **overrides) -> pd.DataFrame:
     """The fusion regime: UA of ``methods`` against the corpus's face-voice
     agreement rate, ``seeds`` seeds per point, through the same run store and
     grid. Writes ``sweep.csv`` (agreement, method, ua, ua_ci95, seeds; ua_diff,
-    ua_diff_ci95, p_value, verdict: the paired comparison with supervised over
-    the same seeds, as in ``summarize``; face_label_acc: how often the teacher's clip label matched the voice on
+    ua_diff_ci95, p_value, p_holm, verdict: the paired comparison with supervised over
+    the same seeds, as in ``summarize``, Holm-corrected over the methods of each
+    agreement rate, ``holm_per_table``; face_label_acc: how often the teacher's clip label matched the voice on
     the unlabeled clips; computed_at: the rate whose runs the row reports;
     ``viz.sweep_plot`` draws it). Each rate is its own simulated corpus with
     the same voices; only which faces agree changes. So a ``face_blind``
@@ -339,7 +569,7 @@ def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, pr
                          **paired_with(recs, base if m != "supervised" else {}),
                          "face_label_acc": 100 * float(np.mean(face)) if face else np.nan,
                          "computed_at": at[m, a]})
-    df = pd.DataFrame(rows)
+    df = holm_per_table(pd.DataFrame(rows), "agreement")
     store.root.mkdir(parents=True, exist_ok=True)
     df.to_csv(store.root / "sweep.csv", index=False, float_format="%.4g")
     failures = [f"{o.cell}: {o.message}" for o in outcomes if not o.ok]

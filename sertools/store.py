@@ -39,6 +39,7 @@ from .config import config_hash, get_config
 from .core import RunRecord
 
 FACE_KNOBS = {"face_teacher", "fer_map", "face_arch", "face_epochs", "aggregate"}
+COMPARISON_KNOBS = {"ceiling_max_steps"}  # read by the comparison to build its cells, never by a run
 STALE_AFTER = 6 * 3600   # seconds: a lock held longer by another host is taken as abandoned
 POLL = 1.0               # seconds between looks at a key another worker is computing
 
@@ -59,7 +60,7 @@ class RunStore:
         """
         from .methods import METHODS, make_method
         ccfg, tcfg = get_config(preset, **overrides)
-        train = asdict(tcfg)
+        train = {k: v for k, v in asdict(tcfg).items() if k not in COMPARISON_KNOBS}
         params = {}
         if method in METHODS:
             knobs = {k for m in METHODS.values() for k in m.defaults} | {"classic_features"}

@@ -15,11 +15,12 @@ import math
 import time
 from dataclasses import asdict
 
+import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
 from .augment import SpecAugment, WeakAugment
-from .core import RunRecord, TrainingError, seed_everything, select_device
+from .core import RunRecord, TrainingError, prediction_frame, seed_everything, select_device
 from .methods.mean_teacher import ema_decay_at, ema_update
 from .metrics import evaluate
 
@@ -158,7 +159,10 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     ``last``); the other's UA and WA are kept beside them (``ua_best``,
     ``ua_last``, ...). With ``tcfg.ema_eval > 0`` an exponential moving
     average of the weights is evaluated (FixMatch's choice), with Mean
-    Teacher's ``ema_update`` and warm-up (``ema_decay_at``). On CUDA the views move to the GPU once, steps
+    Teacher's ``ema_update`` and warm-up (``ema_decay_at``). With ``tcfg.patience`` > 0 training stops
+    early, at the evaluation that makes ``patience`` evaluations in a row without a better validation
+    UA than the best so far (the learning-rate schedule stays that of the planned ``steps``); ``record.config["steps_run"]``
+    says how many steps were taken. On CUDA the views move to the GPU once, steps
     run under bf16 autocast (``tcfg.amp``) and nothing waits for the host
     inside a step: logs and the NaN check are read at evaluation time, and a
     non-finite loss raises ``TrainingError`` naming its step and loss parts.
@@ -185,7 +189,7 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     crop, crop_gens = crop_frames(tcfg), crop_generators(tcfg.seed)
     record = RunRecord(method.name, {**asdict(tcfg), **{f"method.{k}": v for k, v in method.params().items()}},
                        classes=tuple(views.classes))
-    best_ua, best_state, window = -1.0, None, []
+    best_ua, best_state, window, stale = -1.0, None, [], 0
     evaluated = lambda: ema if ema is not None else method.eval_model(model)  # noqa: E731
     t0 = time.perf_counter()
     bar = tqdm(range(1, steps + 1), desc=method.name, disable=not progress, leave=False)
@@ -215,9 +219,14 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
             record.history.append(row)
             window = []
             if val["ua"] > best_ua:
-                best_ua, best_state = val["ua"], copy.deepcopy(evaluated().state_dict())
+                best_ua, best_state, stale = val["ua"], copy.deepcopy(evaluated().state_dict()), 0
+            else:
+                stale += 1
             bar.set_postfix(loss=f"{row['loss']:.3f}", val_ua=f"{val['ua']:.1f}")
+            if tcfg.patience and stale >= tcfg.patience:
+                break  # early stopping: the last evaluation was just made, so "last" is this step's model
 
+    record.config["steps_run"] = step
     score_test(record, evaluated(), best_state, views, device, tcfg.select, autocast)
     record.metrics["best_val_ua"] = best_ua
     record.seconds = time.perf_counter() - t0
@@ -257,8 +266,10 @@ def score_test(record: RunRecord, last_model, best_state: dict, views, device, s
     """Score the last and the best-on-validation checkpoints on the test view;
     fill ``record`` with the predictions, embeddings, metrics and weights of the
     one ``select`` names, and the other's UA and WA (``ua_best``, ``ua_last``, ...).
-    Where the views have a target-domain test (``views.test_b``), the selected
-    checkpoint is scored there too: ``ua_b``, ``wa_b``, ``f1_b`` and ``record.probs_b``."""
+    ``record.predictions`` holds the selected checkpoint's probabilities per test
+    clip, and per clip of a second held-out split ``views.test_b`` where the views
+    have a non-empty one (``core.prediction_frame``), and the metrics its target-
+    domain score there: ``ua_b``, ``wa_b``, ``f1_b``."""
     y_test = views.test.y.cpu().numpy()
     last = copy.deepcopy(last_model)
     best = copy.deepcopy(last)
@@ -271,8 +282,11 @@ def score_test(record: RunRecord, last_model, best_state: dict, views, device, s
     record.y_true, record.probs, record.embeddings, record.y_pred = y_test, P, E, P.argmax(1)
     record.metrics = metrics | {f"{k}_{name}": scored[name][3][k] for name in scored for k in ("ua", "wa")}
     record.state_dict = {k: v.detach().cpu() for k, v in final.state_dict().items()}
-    if getattr(views, "test_b", None) is not None and len(views.test_b):  # the target-domain score
-        Pb = predict(final, views.test_b, device, autocast=autocast)
-        scored_b = evaluate(views.test_b.y.cpu().numpy(), Pb.argmax(1), views.n_classes)
+    frames = [prediction_frame("test", y_test, P, views.classes, views.test.rows)]
+    test_b = getattr(views, "test_b", None)
+    if test_b is not None and len(test_b):
+        P_b = predict(final, test_b, device, autocast=autocast)
+        frames.append(prediction_frame("test_b", test_b.y.cpu().numpy(), P_b, views.classes, test_b.rows))
+        scored_b = evaluate(test_b.y.cpu().numpy(), P_b.argmax(1), views.n_classes)  # the target-domain score
         record.metrics |= {f"{k}_b": scored_b[k] for k in ("ua", "wa", "f1")}
-        record.probs_b = Pb
+    record.predictions = pd.concat(frames, ignore_index=True)

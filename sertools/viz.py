@@ -153,29 +153,52 @@ def metric_bars(df, metrics=("ua", "f1")):
     return fig
 
 
-def budget_curve(curve):
-    """UA against the number of labeled clips per class, one line per method.
-
-    ``curve`` is a DataFrame with columns method, n_labeled, ua, ua_std.
+def budget_curve(curve, ceiling=None):
+    """UA against the number of labeled clips per class, one line per method:
+    the mean over seeds, and a shaded band for its 95 % interval where the
+    curve has one (``ua_ci95``, from ``results.curve_table``; with one seed, the
+    line alone). ``ceiling``: (mean UA, 95 % half-width, label) of the
+    all-label ceiling, drawn as a horizontal line with its own band.
     """
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for m, d in curve.groupby("method", sort=False):
-        ax.errorbar(d["n_labeled"], d["ua"], yerr=d.get("ua_std"), marker="o", capsize=3, label=m)
+        d = d.sort_values("n_labeled")
+        line, = ax.plot(d["n_labeled"], d["ua"], marker="o", label=m)
+        if "ua_ci95" in d and np.isfinite(d["ua_ci95"].astype(float)).any():
+            half = d["ua_ci95"].astype(float).fillna(0)
+            ax.fill_between(d["n_labeled"], d["ua"] - half, d["ua"] + half, color=line.get_color(), alpha=0.15, lw=0)
+    if ceiling is not None and np.isfinite(ceiling[0]):
+        mean, half, label = ceiling
+        ax.axhline(mean, color="0.2", ls="--", lw=1, label=label)
+        if np.isfinite(half):
+            ax.axhspan(mean - half, mean + half, color="0.5", alpha=0.12, lw=0)
     ax.set_xscale("log")
     ticks = sorted(set(curve["n_labeled"]))
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.minorticks_off()
     ax.set_xlabel("labeled clips per class")
-    ax.set_ylabel("UA (%)")
-    ax.legend(fontsize=8)
+    seeds = int(curve["seeds"].min()) if "seeds" in curve and len(curve) else 0
+    ax.set_ylabel("test UA (%)" + (f", mean of {seeds} seeds, 95 % CI" if seeds > 1 else ""))
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def ceiling_of(table):
+    """(mean UA, 95 % half-width, label) of a comparison table's ceiling row, or None."""
+    from .results import CEILING
+    if table is None or "method" not in table or CEILING not in set(table["method"]):
+        return None
+    r = table.set_index("method").loc[CEILING]
+    steps = r.get("steps_run", np.nan)
+    return (float(r["ua"]), float(r.get("ua_ci95", np.nan)),
+            "all labels" + (f" ({steps:.0f} steps, mean)" if np.isfinite(steps) else ""))
 
 
 def save_comparison_plots(comparison) -> list[Path]:
     """The comparison's PNGs, beside its tables: metrics.png (``metric_bars``),
     embeddings.png (``embedding_grid`` of ``best_per_group``) and, with a
-    budget curve, budget.png. ``comparison`` is ``results.run_comparison``'s
+    budget curve, budget.png (``budget_curve``, with the ceiling row's line). ``comparison`` is ``results.run_comparison``'s
     result; returns the paths written."""
     out, done = Path(comparison.out), comparison.records
     figures = {}
@@ -184,7 +207,7 @@ def save_comparison_plots(comparison) -> list[Path]:
         if picks := best_per_group(done):
             figures["embeddings.png"] = embedding_grid([done[m][0] for m in picks])
     if comparison.curve is not None and len(comparison.curve):
-        figures["budget.png"] = budget_curve(comparison.curve)
+        figures["budget.png"] = budget_curve(comparison.curve, ceiling_of(comparison.table))
     for name, fig in figures.items():
         fig.savefig(out / name, dpi=120)
         plt.close(fig)

@@ -213,6 +213,32 @@ def test_pseudo_label_weight_follows_the_linear_ramp():
     assert m.step(model, batch, identity, identity, 0.9)[1]["w_u"] == pytest.approx(2.0)
 
 
+
+def test_pseudo_label_loss_by_hand():
+    """A 1-in, 2-class linear model with known weights, the identity as augmentation
+    (so the target pass and the student pass give the same logits), tau = 0.9.
+    Labeled x = 0.5, y = 1: logits (0.5, -0.5), CE = log(1 + e^1).
+    Unlabeled u = 2.0: logits (2, -2), p = 0.982 >= tau: kept, target 0, CE = log(1 + e^-4);
+              u = 0.1: logits (0.1, -0.1), p = 0.550 < tau: dropped (its CE, log(1 + e^-0.2), must not count);
+              u = -1.5: logits (-1.5, 1.5), p = 0.953 >= tau: kept, target 1, CE = log(1 + e^-3).
+    The unlabeled term is the mean over all three clips, dropped ones counting 0;
+    at progress 0.2 with ramp 0.4 its weight is lambda_u * 0.5 = 1.5."""
+    model = nn.Linear(1, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0], [-1.0]]))
+        model.bias.zero_()
+    m = make_method("pseudo_label", tau=0.9, lambda_u=3.0, ramp=0.4, specaugment=False)
+    batch = {"x": torch.tensor([[0.5]]), "y": torch.tensor([1]), "u": torch.tensor([[2.0], [0.1], [-1.5]]),
+             "u_y": torch.tensor([0, 0, 0])}
+    loss, logs = m.step(model, batch, identity, identity, 0.2)
+    loss_u = (math.log(1 + math.exp(-4)) + math.log(1 + math.exp(-3))) / 3
+    assert logs["loss_u"].item() == pytest.approx(loss_u, rel=1e-5)
+    assert logs["w_u"] == pytest.approx(1.5)
+    assert loss.item() == pytest.approx(math.log(1 + math.e) + 1.5 * loss_u, rel=1e-5)
+    assert logs["mask_rate"].item() == pytest.approx(2 / 3)
+    assert logs["pl_acc"].item() == pytest.approx(0.5)    # kept targets 0 and 1 against true labels 0 and 0
+
+
 # ---------------------------------------------------- pseudo-label accuracy
 
 def test_pseudo_label_accuracy_with_keep_and_unknown_labels():

@@ -81,3 +81,109 @@ def test_paper_claims_use_the_paired_test():
     assert "holds here" in lines[0] and "worse" in lines[0]
     assert "holds here" in lines[1] and "within noise" in lines[1]
     assert "does **not** hold here" in lines[2]   # the best fusion is not better than fixmatch by the test
+
+
+# ------------------------------------------------------------ Holm's correction
+
+def test_holm_by_hand():
+    """Sorted 0.01, 0.03, 0.04 times 3, 2, 1 = 0.03, 0.06, 0.04; the running maximum
+    makes the last 0.06; back in the order given: 0.03, 0.06, 0.06."""
+    from sertools.stats import holm
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    np.testing.assert_allclose(holm([0.2, 0.6]), [0.4, 0.6])
+    np.testing.assert_allclose(holm([0.3, 0.5, 0.9]), [0.9, 1.0, 1.0])        # capped at 1
+    out = holm([0.01, np.nan, 0.04])                                          # no test: not a comparison
+    assert np.isnan(out[1]) and out[[0, 2]] == pytest.approx([0.02, 0.04])
+
+
+def _seeds(base, diffs):
+    return [b + d for b, d in zip(base, diffs)]
+
+
+BASE = [50.0, 55.0, 60.0, 52.0, 58.0]
+SMALL_GAIN = [1.32, 0.32, 1.02, -0.08, 1.02]   # paired t-test p = 0.0497, by scipy
+
+
+def test_a_raw_p_of_0049_among_ten_comparisons_is_no_longer_better():
+    from sertools.results import summarize
+    assert 0.045 < paired_test(_seeds(BASE, SMALL_GAIN), BASE)["p"] < 0.05
+    noise = [[1.0, -1.2, 0.4, -0.3, 0.2], [-1.0, 0.5, 0.4, -0.8, 0.9]]
+    done = {"supervised": [_rec("supervised", s, u) for s, u in enumerate(BASE)],
+            "fusion_weighted": [_rec("fusion_weighted", s, u) for s, u in enumerate(_seeds(BASE, SMALL_GAIN))]}
+    for i, m in enumerate(["pseudo_label", "pi_model", "temporal_ensembling", "mean_teacher", "fixmatch",
+                           "dcmkt", "dcmkt_finetune", "fusion_consistent", "svm"]):
+        done[m] = [_rec(m, s, u) for s, u in enumerate(_seeds(BASE, noise[i % 2]))]
+    df = summarize(done).set_index("method")
+    row = df.loc["fusion_weighted"]
+    assert row["p_value"] < 0.05 and row["verdict"] != "better"
+    assert row["verdict"] == "within noise" and row["p_holm"] == pytest.approx(min(1.0, 10 * row["p_value"]))
+    assert np.isnan(df.loc["supervised", "p_holm"])
+    assert np.isfinite(df.drop("supervised")["p_holm"]).sum() == 10
+    alone = summarize({k: done[k] for k in ("supervised", "fusion_weighted")}).set_index("method")
+    assert alone.loc["fusion_weighted", "verdict"] == "better"                # one comparison: Holm changes nothing
+    assert alone.loc["fusion_weighted", "p_holm"] == pytest.approx(alone.loc["fusion_weighted", "p_value"])
+
+
+def test_holm_leaves_out_the_baseline_and_the_ceiling_and_the_markdown_says_so():
+    from sertools.results import CEILING, summarize, table_markdown
+    done = {"supervised": [_rec("supervised", s, u) for s, u in enumerate(BASE)],
+            "fixmatch": [_rec("fixmatch", s, u) for s, u in enumerate(_seeds(BASE, [1.0, -1.2, 0.4, -0.3, 0.2]))],
+            "pi_model": [_rec("pi_model", s, u) for s, u in enumerate(_seeds(BASE, SMALL_GAIN))]}
+    roof = [_rec("supervised", s, u + 10.0) for s, u in enumerate(BASE)]
+    df = summarize(done, ceiling=roof).set_index("method")
+    assert np.isnan(df.loc[CEILING, "p_holm"]) and df.loc[CEILING, "verdict"] == "better"
+    p = df.loc["pi_model", "p_value"]
+    assert p < df.loc["fixmatch", "p_value"] / 2                               # the smaller p of the two
+    assert df.loc["pi_model", "p_holm"] == pytest.approx(2 * p)                 # N = 2: fixmatch and pi_model
+    assert df.loc["pi_model", "verdict"] == "within noise"
+    md = table_markdown(df.reset_index())
+    assert "Holm's correction over the table's 2 comparisons" in md
+    assert f"| {p:.3f} | {2 * p:.3f} | within noise |" in md
+
+
+def test_the_sweep_corrects_within_each_agreement_rate():
+    import pandas as pd
+    from sertools.results import holm_per_table
+    rows = [{"agreement": a, "method": m, "ua_diff": 1.0, "p_value": p, "verdict": "better" if p < 0.05 else ""}
+            for a, ps in [(0.4, [np.nan, 0.01, 0.04, 0.03]), (1.0, [np.nan, 0.01, 0.2, 0.3])]
+            for m, p in zip(["supervised", "fixmatch", "dcmkt_finetune", "fusion_consistent"], ps)]
+    df = holm_per_table(pd.DataFrame(rows), "agreement")
+    at = df.set_index(["agreement", "method"])
+    np.testing.assert_allclose(at.loc[0.4, "p_holm"].iloc[1:], [0.03, 0.06, 0.06])
+    np.testing.assert_allclose(at.loc[1.0, "p_holm"].iloc[1:], [0.03, 0.4, 0.4])
+    assert list(at.loc[0.4, "verdict"].iloc[1:]) == ["better", "within noise", "within noise"]
+    assert np.isnan(at.loc[(0.4, "supervised"), "p_holm"])
+
+
+# ------------------------------------------------------------ gap closed, honestly
+
+def _gap_table(method_diffs, roof_diffs):
+    from sertools.results import summarize
+    done = {"supervised": [_rec("supervised", s, u) for s, u in enumerate(BASE)],
+            "fixmatch": [_rec("fixmatch", s, u) for s, u in enumerate(_seeds(BASE, method_diffs))]}
+    roof = [_rec("supervised", s, u) for s, u in enumerate(_seeds(BASE, roof_diffs))]
+    return summarize(done, ceiling=roof).set_index("method").loc["fixmatch"]
+
+
+def test_no_headroom_is_said_not_left_as_nan():
+    r = _gap_table([2.0] * 5, [-1.0, -2.0, 0.5, -1.5, -0.5])                 # the ceiling is below the baseline
+    assert np.isnan(r["gap_closed"]) and r["gap_note"] == "no headroom"
+    r = _gap_table([2.0] * 5, [3.0, -2.5, 2.0, -1.5, 0.5])                   # above on average, within its noise
+    assert np.isnan(r["gap_closed"]) and r["gap_note"] == "no headroom"
+    r = _gap_table([2.0] * 5, [4.0, 4.2, 3.8, 4.1, 3.9])                     # real headroom: 4 points
+    assert r["gap_closed"] == pytest.approx(0.5) and r["gap_note"] == ""
+
+
+def test_above_the_ceiling_only_when_a_paired_test_says_so():
+    r = _gap_table([6.0, 6.1, 5.9, 6.2, 5.8], [4.0, 4.2, 3.8, 4.1, 3.9])     # 2 points above, every seed
+    assert r["gap_closed"] == pytest.approx(1.5) and r["gap_note"] == "above ceiling (significant)"
+    r = _gap_table([9.0, 1.0, 6.5, 2.0, 6.5], [4.0, 4.2, 3.8, 4.1, 3.9])     # 1 point above on average, noisy
+    assert r["gap_closed"] == 1.0 and r["gap_note"] == "at ceiling (within noise)"
+
+
+def test_without_a_ceiling_the_gap_says_so():
+    from sertools.results import summarize
+    done = {"supervised": [_rec("supervised", s, u) for s, u in enumerate(BASE)],
+            "fixmatch": [_rec("fixmatch", s, u + 1) for s, u in enumerate(BASE)]}
+    r = summarize(done).set_index("method").loc["fixmatch"]
+    assert np.isnan(r["gap_closed"]) and r["gap_note"] == "no ceiling"

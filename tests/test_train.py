@@ -535,3 +535,75 @@ def test_views_move_to_a_device_whole(views):
     moved = views.to("meta")
     assert moved.labeled.x.device.type == "meta" and moved.test.y.device.type == "meta"
     assert views.labeled.x.device.type == "cpu"            # the original stays where it was
+
+
+# ------------------------------------------------- checkpoint selection and early stopping
+
+def _fit_watching_test(views, monkeypatch, **kw):
+    """A run, and the test UA of the model at each of its evaluations (a spy on
+    the loop's validation predictions scores the same model on the test view)."""
+    import sertools.train as train_mod
+    from sertools.metrics import evaluate
+    real, test_ua = train_mod.predict, []
+
+    def spy(model, split, device, *a, **k):
+        if split is views.val:
+            P = real(model, views.test, device)
+            test_ua.append(evaluate(views.test.y.numpy(), P.argmax(1), views.n_classes)["ua"])
+        return real(model, split, device, *a, **k)
+
+    monkeypatch.setattr(train_mod, "predict", spy)
+    rec = _fit("supervised", views, **kw)
+    monkeypatch.undo()
+    return rec, test_ua
+
+
+@pytest.mark.parametrize("select", ["best", "last"])
+def test_the_reported_test_score_is_that_of_the_selected_checkpoint(views, monkeypatch, select):
+    rec, test_ua = _fit_watching_test(views, monkeypatch, steps=200, eval_every=10, select=select)
+    val = [h["val_ua"] for h in rec.history]
+    best = int(np.argmax(val))                       # the first evaluation with the highest validation UA
+    assert len(test_ua) == len(val) == 20
+    assert test_ua[best] != pytest.approx(test_ua[-1]), "the test needs runs whose best and last checkpoints differ"
+    assert rec.metrics["ua"] == pytest.approx(test_ua[best if select == "best" else -1])
+    assert rec.metrics["ua_best"] == pytest.approx(test_ua[best])
+    assert rec.metrics["ua_last"] == pytest.approx(test_ua[-1])
+
+
+def test_early_stopping_stops_when_validation_ua_stops_improving(views):
+    full = _fit("supervised", views, steps=200, eval_every=10)
+    stopped = _fit("supervised", views, steps=200, eval_every=10, patience=3)
+    val = [h["val_ua"] for h in full.history]
+    best = int(np.argmax(val[:len(stopped.history)]))
+    # the stopped run is the full one up to its stop, 3 evaluations after its best one, none better
+    assert stopped.config["steps_run"] == stopped.history[-1]["step"] == 10 * (best + 1 + 3) < 200
+    assert [h["val_ua"] for h in stopped.history] == val[:best + 4]
+    assert max(val[best + 1:best + 4]) <= val[best]
+    assert full.config["steps_run"] == 200 and full.config["patience"] == 0
+
+
+# ------------------------------------------------------------------ predictions per clip
+
+def test_predictions_cover_the_test_split_and_a_second_one_when_there_is_one(tmp_path):
+    views = toy_views()
+    tcfg = tcfg_for(steps=20)
+    rec = fit(make_method("supervised", tcfg), mlp(0), views, tcfg, progress=False)
+    p = rec.predictions
+    assert list(p.columns) == ["clip_id", "speaker", "split", "row", "true", "pred", "p_a", "p_b"]
+    assert (p["split"] == "test").all() and len(p) == len(views.test)
+    np.testing.assert_allclose(p[["p_a", "p_b"]].to_numpy(), rec.probs, rtol=1e-6)
+    assert list(p["pred"]) == [views.classes[i] for i in rec.y_pred]
+    assert list(p["true"]) == [views.classes[i] for i in rec.y_true]
+
+    views.test_b = Split(views.val.x[:30], views.val.y[:30])      # what a corpus with a domain-B test split adds
+    rec = fit(make_method("supervised", tcfg), mlp(0), views, tcfg, progress=False)
+    p = rec.predictions
+    assert list(p["split"]) == ["test"] * len(views.test) + ["test_b"] * 30
+    b = p[p["split"] == "test_b"]
+    np.testing.assert_allclose(b[["p_a", "p_b"]].sum(axis=1), 1.0, rtol=1e-5)
+    assert list(b["true"]) == [views.classes[i] for i in views.val.y[:30]]
+
+    back = RunRecord.load(rec.save(tmp_path / "r"))
+    assert (tmp_path / "r" / "predictions.csv").exists()
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(back.predictions, p, check_dtype=False)

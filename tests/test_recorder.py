@@ -1,6 +1,6 @@
 """The multi-condition copies' outside room model (sertools.recorder, audio.rerecord):
 deterministic per seed, reverberant, drawn from the documented ranges, never
-the corpus's own channel code. Each
+the corpus's own channel code, and off by default on real corpora. Each
 mechanism test also runs its negative control: the same check with the
 mechanism switched off, which must fail."""
 import random
@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from sertools import recorder
-from sertools.audio import channel_copies, rerecord
-from sertools.config import get_config
+from sertools.audio import channel_copies, copies_for, rerecord
+from sertools.config import TrainConfig, get_config
 from sertools.recorder import RECORDING_RANGES, WALL_MARGIN_M, draw_recording
 
 SR = 16000
@@ -220,6 +220,39 @@ def test_the_copies_path_does_not_import_sertools_rooms():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["clean", "rooms"], out.stdout               # second line: the control
+
+
+# ------------------------------------------------------------- off by default on real corpora
+
+def test_copies_default_to_one_on_the_builtin_corpus_and_none_on_real_ones():
+    tcfg = TrainConfig()
+    assert tcfg.channel_copies is None
+    assert copies_for(tcfg, "builtin") == 1
+    for real in ("iemocap", "cremad", "ravdess", "chsims", "folder"):
+        assert copies_for(tcfg, real) == 0
+    for k in (0, 2):                                                           # a value set by hand wins
+        t = TrainConfig(channel_copies=k)
+        assert copies_for(t, "builtin") == k and copies_for(t, "cremad") == k
+    assert get_config("quick", channel_copies="none")[1].channel_copies is None
+
+
+@pytest.mark.parametrize("name,copies,expected_factor", [
+    ("cremad", None, 1),      # a real corpus: no copies by default
+    ("builtin", None, 2),     # the built-in corpus: one copy by default
+    ("cremad", 1, 2),         # control: asked for, a real corpus gets its copy, and the count shows it
+])
+def test_get_views_adds_copies_by_the_corpus_default(monkeypatch, tmp_path, name, copies, expected_factor):
+    """experiment.get_views on a corpus named like a real one takes no copies unless
+    asked; the built-in corpus takes one."""
+    from sertools import experiment
+    monkeypatch.setenv("SERTOOLS_CACHE", str(tmp_path))
+    clips = toy_clips(name)
+    monkeypatch.setattr(experiment, "get_clips", lambda corpus, ccfg, progress=True: clips)
+    monkeypatch.setattr(experiment, "_VIEWS", {})
+    ccfg, tcfg = get_config("quick", n_labeled=2, channel_copies=copies)
+    views = experiment.get_views(name, ccfg, tcfg, progress=False)
+    n = views.meta["n_labeled"]
+    assert len(views.labeled) == expected_factor * n
 
 
 def test_the_microphone_adds_its_noise_at_the_drawn_snr():

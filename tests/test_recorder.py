@@ -183,12 +183,19 @@ def test_every_draw_lies_in_the_documented_ranges_and_spans_them():
 # ------------------------------------------------------------- not the corpus's channel code
 
 def test_the_copies_never_call_the_corpus_channel_code(monkeypatch):
-    """With sertools.rooms' apply_channel and colored_noise made to raise, rerecord and
-    channel_copies still run. Control: the patched function does raise when called."""
-    from sertools import rooms
+    """With sertools.rooms' apply_channel and colored_noise made to raise (also under
+    any name sertools.audio or sertools.recorder bound them to, as the old audio.py's
+    ``from .rooms import apply_channel`` did), rerecord and channel_copies still run.
+    Control: the patched function does raise when called."""
+    from sertools import audio, rooms
 
     def boom(*a, **k):
         raise AssertionError("the copies called the corpus's channel code")
+    originals = (rooms.apply_channel, rooms.colored_noise)
+    for mod in (audio, recorder):
+        for name, value in list(vars(mod).items()):
+            if any(value is f for f in originals):
+                monkeypatch.setattr(mod, name, boom)
     monkeypatch.setattr(rooms, "apply_channel", boom)
     monkeypatch.setattr(rooms, "colored_noise", boom)
     rerecord(voice_like(seconds=0.5), np.random.default_rng(0))

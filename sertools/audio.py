@@ -30,9 +30,7 @@ import torchaudio
 from .cache import cache_dir, load_arrays, save_arrays
 from .config import stage_key
 from .core import Padded
-from .rooms import Channel, apply_channel
-
-
+from .recorder import RECORDING_RANGES, draw_recording, record
 
 
 class AudioError(ValueError):
@@ -225,46 +223,97 @@ def _split_sequences(z: dict) -> list[torch.Tensor]:
     return [torch.from_numpy(a) for a in np.split(z["feats"], np.cumsum(z["lengths"])[:-1])]
 
 
-CHANNEL_RANGES = {"snr_db": (5.0, 20.0), "colour": (0.0, 2.0), "rt60": (0.0, 0.5), "gain_db": (-6.0, 6.0)}
+COPIES_VERSION = 2  # bump when the re-recording changes (2: the outside room model, sertools.recorder)
 
 
 def rerecord(wave: np.ndarray, rng, sr: int = 16000) -> np.ndarray:
-    """``wave`` played again through a random room and microphone: reverberation
-    (RT60 0-0.5 s), coloured noise (white to brown) at 5-20 dB SNR and a gain
-    of -6 to +6 dB, drawn uniformly from ``CHANNEL_RANGES`` with ``rng``
-    (a ``numpy.random.Generator``).
+    """``wave`` played again through a random room and picked up by a random
+    microphone, drawn with ``rng`` (a ``numpy.random.Generator``); float32,
+    the shape of ``wave``.
 
-    These are the usual ranges of multi-condition training for robust speech
-    systems (simulated rooms and added noise at 0-20 dB SNR, as in Ko et al.
-    2017, "A study on data augmentation of reverberant speech for robust
-    speech recognition", ICASSP, and the x-vector recipes), not the corpus's
-    own channel settings: a real user does not know those either.
+    An outside model, not the built-in corpus's channel code
+    (``sertools.rooms``, which makes its domain B): a user of a real corpus
+    does not know the generator of the domain they will meet, so the copies
+    must not either (``sertools.recorder`` never imports ``sertools.rooms``).
+    Each parameter is uniform over ``recorder.RECORDING_RANGES``:
+
+    - the room: a shoebox of 3-8 x 2.5-6 x 2.4-3.5 m (a small office or
+      bedroom to a meeting or living room) whose walls absorb what Sabine's
+      formula gives for an RT60 of 0.2-0.8 s (furnished to bare rooms; the
+      usual range of offices and homes), the talker's mouth 1.2-1.8 m high,
+      the microphone 0.7-1.5 m high and 0.5-3 m from it, both at least
+      0.5 m from the walls; simulated by pyroomacoustics (Scheibler et al.
+      2018): the image-source method (Allen & Berkley 1979; Habets 2006) up
+      to the 3rd order and ray tracing for the late tail (10 % diffuse
+      scattering: the decay then follows the target, a measured T30 of
+      0.84-1.07 times it over 60 draws), aligned on the direct path and
+      cut to the clip's length;
+    - the microphone (audiomentations): white self-noise at 10-30 dB SNR,
+      then a high-pass at 50-300 Hz and a low-pass at 3.4-7.5 kHz
+      (12 dB/octave, a telephone band to a full-band capsule; the noise
+      is band-limited with the voice, unlike the corpus's 1/f**colour
+      noise), a soft tanh saturation (amount 0-0.3) and a gain of -6 to
+      +6 dB; clipped to [-1, 1].
+
+    These follow multi-condition training for robust speech systems
+    (simulated rooms and added noise, Ko et al. 2017, ICASSP), with typical
+    office and home rooms, not the corpus's own channel settings.
+    ``recorder.draw_recording(rng)`` returns the same draw as a dict.
     """
-    draw = {k: rng.uniform(*r) for k, r in CHANNEL_RANGES.items()}
-    return apply_channel(wave, Channel(**draw), rng, sr)
+    return record(wave, draw_recording(rng), sr)
 
 
-def channel_copies(clips, idx, tcfg, key: str | None = None) -> list[list[torch.Tensor]]:
-    """Features of ``tcfg.channel_copies`` re-recorded copies (``rerecord``) of the
-    clips at positions ``idx``: one list per copy, aligned with ``idx``.
+def copies_for(tcfg, corpus_name: str) -> int:
+    """How many re-recorded copies of each labeled clip a run takes.
+
+    ``tcfg.channel_copies`` when it is set; when it is None (the default),
+    the corpus's own default: 1 on the built-in corpus, whose unlabeled pool
+    is another domain (other rooms and microphones), and 0 on real corpora,
+    whose unlabeled pool comes from the same recordings as the labeled clips
+    (there is no other channel to prepare the model for).
+    """
+    if tcfg.channel_copies is not None:
+        return int(tcfg.channel_copies)
+    return 1 if corpus_name == "builtin" else 0
+
+
+def _rerecord_copies(waves, seeds, sr):
+    return [rerecord(w, np.random.default_rng(s), sr) for w, s in zip(waves, seeds)]
+
+
+def channel_copies(clips, idx, tcfg, key: str | None = None, n_jobs: int = 2) -> list[list[torch.Tensor]]:
+    """Features of ``copies_for(tcfg, clips.name)`` re-recorded copies
+    (``rerecord``) of the clips at positions ``idx``: one list per copy,
+    aligned with ``idx``.
 
     Multi-condition training: a model that has heard its labeled clips through
     many rooms and microphones is less often sure and wrong on recordings from
-    another channel (domain B). Each copy's channel is drawn from the clip's
-    position and the copy's number, so the copies do not depend on the run's
-    seed and are cached on disk once per corpus (``key``) and feature setting.
+    another channel (domain B). Each copy's room and microphone are drawn from
+    the clip's position and the copy's number, so the copies do not depend on
+    the run's seed or on ``n_jobs`` (worker processes) and are cached on disk
+    once per corpus (``key``), feature setting, ``COPIES_VERSION`` and the
+    versions of pyroomacoustics and audiomentations.
     """
-    k = int(tcfg.channel_copies)
+    from importlib.metadata import version
+    k = copies_for(tcfg, clips.name)
     idx = np.asarray(idx)
-    tag = stage_key("features", tcfg, extra={**VERSIONS, "copies": k, "ranges": CHANNEL_RANGES})
+    libs = {lib: version(lib) for lib in ("pyroomacoustics", "audiomentations")}
+    tag = stage_key("features", tcfg, extra={**VERSIONS, "copies_version": COPIES_VERSION, "copies": k,
+                                             "ranges": RECORDING_RANGES, **libs})
     path = cache_dir() / f"copies-{key}-{tag}.npz" if key else None
     z = load_arrays(path) if path is not None and path.exists() else None
     if z is not None and np.array_equal(z["idx"], idx):
         flat = _split_sequences(z)
     else:
-        waves = [rerecord(clips.waves[i], np.random.default_rng([int(i), c, 7]), clips.sr)
-                 for c in range(k) for i in idx]
-        flat = _features_of(waves, clips.sr, tcfg)
+        jobs = [(clips.waves[i], [int(i), c, 7]) for c in range(k) for i in idx]
+        chunks = np.array_split(np.arange(len(jobs)), max(1, min(len(jobs), 8 * n_jobs)))
+        parts = [[jobs[j] for j in ch] for ch in chunks if len(ch)]
+        if n_jobs > 1 and len(parts) > 1:
+            from joblib import Parallel, delayed
+            done = Parallel(n_jobs=n_jobs)(delayed(_rerecord_copies)(*zip(*p), clips.sr) for p in parts)
+        else:
+            done = [_rerecord_copies(*zip(*p), clips.sr) for p in parts]
+        flat = _features_of([w for d in done for w in d], clips.sr, tcfg)
         if path is not None:
             _save_sequences(path, flat, idx=idx)
     return [flat[c * len(idx):(c + 1) * len(idx)] for c in range(k)]

@@ -246,3 +246,31 @@ def accuracy(preset: str, seeds: int = 3) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def copies_check(seeds=(0, 1, 2, 3, 4), copies=(0, 1), preset: str | None = None, method: str = "supervised",
+                 corpus: str = "builtin", **overrides) -> dict:
+    """Validation UA with and without the multi-condition copies (issue 26, item 3).
+
+    Trains ``method`` once per seed and per ``channel_copies`` value and
+    prints, for each value, the validation UA (mean +- sd over the seeds):
+    the best evaluation's (what ``select="best"`` keeps) and the last one's.
+    Test scores are not printed: the built-in default of ``channel_copies``
+    is to be chosen on validation alone. ``overrides`` go to every run.
+
+        python -c "from sertools.bench import copies_check; copies_check()"
+
+    Returns {copies: {"best": [...], "last": [...]}} (UA %, one per seed).
+    """
+    from .experiment import run
+    out = {}
+    for k in copies:
+        best, last = [], []
+        for s in seeds:
+            rec = run(method, preset=preset, corpus=corpus, progress=False, seed=s, channel_copies=k, **overrides)
+            best.append(rec.metrics["best_val_ua"])
+            last.append(rec.history[-1]["val_ua"])
+        out[k] = {"best": best, "last": last}
+        print(f"{method}, channel_copies={k}: validation UA best {_msd(best)}, last {_msd(last)} "
+              f"(seeds {list(seeds)})", flush=True)
+    return out

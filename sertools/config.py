@@ -90,8 +90,10 @@ class TrainConfig:
     norm: str = "utterance"            # spectrum, before the training pool's z-score: "pool" (nothing more, the paper's),
                                        # "utterance_mean", "utterance" (per-clip mean and variance, CMVN) or "speaker"
     track_norm: str = "speaker"        # the pitch tracks' normalisation: "same" as norm, or one of norm's values
-    channel_copies: int = 1            # multi-condition training: each labeled clip also re-recorded through this many
-                                       # random rooms and microphones (audio.rerecord), as extra labeled clips
+    channel_copies: int | None = None  # multi-condition training: each labeled clip also re-recorded through this many
+                                       # random rooms and microphones (audio.rerecord), as extra labeled clips;
+                                       # None: the corpus's default (audio.copies_for): 1 on the built-in corpus,
+                                       # 0 on real corpora, whose unlabeled pool is in-domain
     # model (sertools.models.SpeechTransformer)
     d_model: int = 64
     n_heads: int = 4
@@ -211,8 +213,9 @@ RANGES: dict[str, tuple] = {
     "patience": (0, 1_000_000), "ceiling_max_steps": (1, 10_000_000),
 }
 
-# Optional method knobs that are not numbers (None: the method's own default).
-OPTIONAL_KINDS = {"specaugment": bool, "soft_targets": bool, "u_norm": str, "finetune_steps": int}
+# Optional knobs that are not floats (None: the method's own default; channel_copies: the corpus's).
+OPTIONAL_KINDS = {"specaugment": bool, "soft_targets": bool, "u_norm": str, "finetune_steps": int,
+                  "channel_copies": int}
 
 
 class ConfigError(ValueError):

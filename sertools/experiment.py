@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .audio import TRACKS, channel_copies, corpus_features
+from .audio import TRACKS, channel_copies, copies_for, corpus_features
 from .config import config_hash, get_config, stage_key
 from .corpora import corpus_key, load_corpus
 from .methods import make_method
@@ -43,7 +43,7 @@ def get_views(corpus: str, ccfg, tcfg, with_face: bool = False, progress: bool =
         clips = get_clips(corpus, ccfg, progress=progress)
         feats = corpus_features(clips, tcfg, key=corpus_key(clips))
         copies = channel_copies(clips, clips.indices("train"), tcfg, key=corpus_key(clips)) \
-            if tcfg.channel_copies else None
+            if copies_for(tcfg, clips.name) else None  # None: 1 on the built-in corpus, 0 on real ones
         _VIEWS[key] = make_views(clips, feats, tcfg.n_labeled, tcfg.seed, norm=tcfg.norm,
                                  track_norm=tcfg.track_norm, n_tracks=len(TRACKS) if tcfg.pitch_tracks else 0,
                                  copies=copies)

@@ -1,11 +1,11 @@
 """Rooms and microphones: reverberation, coloured noise and gain applied to a wave.
 
-Both the built-in corpus and the speech model's multi-condition training
-need to play a clean voice through a room and a microphone: the corpus to
-give its two recording domains their channels (``sertools.synth.corpus``:
-a quiet studio for domain A, noisier, reverberant rooms for domain B), the
-features step to re-record labeled clips through random rooms
-(``sertools.audio.rerecord``). ``apply_channel`` does it in three steps:
+The built-in corpus plays each clean voice through a room and a microphone
+to give its two recording domains their channels (``sertools.synth.corpus``:
+a quiet studio for domain A, noisier, reverberant rooms for domain B). This
+is the corpus's own generator: the speech model's re-recorded copies do not
+use it (they would know domain B's channels; ``sertools.recorder`` is their
+outside model). ``apply_channel`` does it in three steps:
 reverberation (a direct path and exponentially decaying noise, the
 simplest model of a room's late reverberation, Schroeder 1962), noise of a
 chosen colour at a signal-to-noise ratio, then the gain of the microphone

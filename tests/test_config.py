@@ -16,7 +16,7 @@ def _changed(cfg, name):
         return dataclasses.replace(cfg, **{name: other[type(v)](v)})
     alternatives = {"frontend": "stft", "classes": "sentiment3", "face_arch": "mobilenetv3_small_050",
                     "face_teacher": "fer2013", "fer_map": "fold", "aggregate": "vote", "norm": "speaker",
-                    "track_norm": "utterance"}
+                    "track_norm": "utterance", "channel_copies": 2}
     new = alternatives[name] if alternatives[name] != v else "pool"
     return dataclasses.replace(cfg, **{name: new})
 

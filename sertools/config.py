@@ -34,12 +34,12 @@ class CorpusConfig:
     corpus_seed: int = 0               # the simulated world; a run's `seed` varies labels and training only
     classes: str = "emotion4"          # "emotion4" (IEMOCAP-like) or "sentiment3" (CH-SIMS-like)
     sr: int = 16000
-    n_speakers_a: int = 24             # in-domain speakers (labeled pool, val, test)
+    n_speakers_a: int = 30             # in-domain speakers (labeled pool 60 %, val 20 %, test 20 %)
     n_speakers_b: int = 40             # out-of-domain speakers (unlabeled videos)
     n_train: int = 640                 # labeled pool (domain A); the label budget picks from it
     n_unlabeled: int = 1600            # unlabeled clips with video (domain B)
-    n_val: int = 240
-    n_test: int = 400
+    n_val: int = 300                   # val and test: 6 speakers each, enough clips that a seed's score is
+    n_test: int = 600                  # not mostly which clips were drawn (docs/emotion-cues.md, "Sizes")
     min_seconds: float = 1.2
     max_seconds: float = 2.0
     # The world (docs/emotion-cues.md, "A world as hard as real speech"). style "natural" (the default): mostly

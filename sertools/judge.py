@@ -99,6 +99,7 @@ def read_folder(root) -> tuple[pd.DataFrame, list]:
 
 
 def main(argv=None) -> int:
+    """``python -m sertools.judge DIR``: print the judge's UA, WA and confusions for a corpus folder."""
     p = argparse.ArgumentParser(prog="python -m sertools.judge", description=__doc__.splitlines()[0])
     p.add_argument("folder", help="a corpus folder: audio/<clip_id>.wav and labels.csv (sertools corpus --out)")
     p.add_argument("--folds", type=int, default=5)

@@ -69,6 +69,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .audio import copies_for
 from .config import default_preset, get_config
 from .core import RunRecord
 from .grid import Cell, prepare, run_cells
@@ -291,7 +292,7 @@ def labeled_counts(clips, tcfg) -> tuple[int, int]:
     copies included (``views.make_views`` takes the same clips)."""
     labels = clips.table["label"].to_numpy()[clips.indices("train")]
     counts = np.unique(labels[labels >= 0], return_counts=True)[1]
-    per_clip = 1 + tcfg.channel_copies
+    per_clip = 1 + copies_for(tcfg, clips.name)
     return int(np.minimum(counts, tcfg.n_labeled).sum()) * per_clip, int(counts.sum()) * per_clip
 
 
@@ -346,9 +347,10 @@ def protocol_card(clips, ccfg, tcfg, corpus: str, seeds: int, ceiling: dict | No
              + "; ".join(f"{sp} {t.speaker[t.split == sp].nunique()} speakers, {int((t.split == sp).sum())} clips"
                          for sp in ("train", "unlabeled", "val", "test", "test_b") if (t.split == sp).any()) + "."]
     few, every = labeled_counts(clips, tcfg)
-    copies = f", each also re-recorded {tcfg.channel_copies}x (multi-condition)" if tcfg.channel_copies else ""
+    k = copies_for(tcfg, clips.name)
+    copies = f", each also re-recorded {k}x (multi-condition)" if k else ""
     lines.append(f"- Label budget: {tcfg.n_labeled} clips per class from the train pool "
-                 f"({few // (1 + tcfg.channel_copies)} clips{copies}: {few} labeled inputs); the ceiling: "
+                 f"({few // (1 + k)} clips{copies}: {few} labeled inputs); the ceiling: "
                  f"every train label ({every} inputs).")
     lines.append(f"- Steps: {tcfg.steps} per method (batch {tcfg.batch_size}, "
                  f"{tcfg.steps * min(tcfg.batch_size, few) / few:.1f} passes over the labeled inputs), the same for all.")

@@ -673,3 +673,35 @@ def reliability_plot(curves: dict, n_bins: int = 10, ax=None, title: str = "reli
     ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="confidence (max probability)", ylabel="accuracy in the bin", title=title)
     ax.legend(fontsize=8, loc="upper left")
     return ax
+
+
+def class_violins(panels: dict, classes, ylabel: str = "", ref: float | None = 0.0):
+    """One measure's distribution per class, side by side, one panel per entry of ``panels``.
+
+    panels : {title: (values, groups)}, ``values`` numbers (n,) and ``groups``
+    the class name of each value (n,), e.g. one per corpus style or per
+    labelling; classes : the class names in the order drawn (a class with
+    fewer than two values in a panel is left empty); ylabel : the measure and
+    its unit, on a y-axis shared by the panels; ref : a horizontal reference
+    line (such as 0 for a difference to neutral), None for none.
+    Each violin is a kernel density of the values (matplotlib's
+    ``violinplot``) with a tick at the median and a thick bar over the middle
+    half (25th to 75th percentile): where two violins reach the same height,
+    clips of the two classes have the same value. Returns the figure.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.0), sharey=True, squeeze=False)
+    for ax, (title, (values, groups)) in zip(axes[0], panels.items()):
+        values, groups = np.asarray(values, dtype=float), np.asarray(groups)
+        data = [values[(groups == c) & np.isfinite(values)] for c in classes]
+        pos = [i for i, d in enumerate(data) if len(d) > 1]
+        if pos:
+            ax.violinplot([data[i] for i in pos], positions=pos, showmedians=True, showextrema=False)
+            q1, q3 = zip(*(np.percentile(data[i], [25, 75]) for i in pos))
+            ax.vlines(pos, q1, q3, color="k", lw=4)
+        if ref is not None:
+            ax.axhline(ref, color="0.6", ls="--", lw=1)
+        ax.set_xticks(range(len(classes)), classes, rotation=45, fontsize=8)
+        ax.set_title(title, fontsize=9)
+    axes[0][0].set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig

@@ -89,7 +89,10 @@ class TrainConfig:
     pitch_tracks: bool = True          # append frame-level F0 (semitones), voicing and loudness (audio.pitch_tracks)
     norm: str = "utterance"            # spectrum, before the training pool's z-score: "pool" (nothing more, the paper's),
                                        # "utterance_mean", "utterance" (per-clip mean and variance, CMVN) or "speaker"
-    track_norm: str = "speaker"        # the pitch tracks' normalisation: "same" as norm, or one of norm's values
+    track_norm: str = "pool"           # the pitch tracks' normalisation: "same" as norm, or one of norm's values;
+                                       # "speaker" is transductive (a test clip is normalised with its speaker's other
+                                       # test clips): a named option, not the default (docs/methods.md, "Choices made
+                                       # on validation")
     channel_copies: int | None = None  # multi-condition training: each labeled clip also re-recorded through this many
                                        # random rooms and microphones (audio.rerecord), as extra labeled clips;
                                        # None: the corpus's default (audio.copies_for): 1 on the built-in corpus,

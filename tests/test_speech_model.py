@@ -251,3 +251,22 @@ def test_the_papers_stft_setting_still_runs_end_to_end():
     n_in = rec2.state_dict["front.convs.0.weight"].shape[1]
     _, t = get_config("quick")
     assert n_in == t.n_mels + (len(TRACKS) if t.pitch_tracks else 0)
+
+
+@pytest.mark.parametrize("track_norm,transductive", [(None, False), ("speaker", True)])
+def test_the_default_normalises_a_test_clip_without_its_speakers_other_clips(track_norm, transductive):
+    """Non-transductive by default: changing one test clip of a speaker leaves the normalised features of that
+    speaker's other test clips as they were. The control: speaker normalisation (a named, transductive option)
+    moves them."""
+    from sertools.views import normalise
+    _, tcfg = get_config("default")
+    norm, tn = tcfg.norm, track_norm or tcfg.track_norm
+    g = torch.Generator().manual_seed(0)
+    feats = [torch.randn(30, 6, generator=g) for _ in range(6)]
+    speakers = ["s1"] * 3 + ["s2"] * 3
+    before = normalise(speakers, feats, norm, tn, n_tracks=3)
+    changed = list(feats)
+    changed[1] = feats[1] * 3 + 5                       # another clip of s1
+    after = normalise(speakers, changed, norm, tn, n_tracks=3)
+    assert torch.allclose(before[0], after[0]) != transductive
+    assert torch.allclose(before[3], after[3])          # another speaker: never moved

@@ -95,8 +95,8 @@ class TrainConfig:
                                        # on validation")
     channel_copies: int | None = None  # multi-condition training: each labeled clip also re-recorded through this many
                                        # random rooms and microphones (audio.rerecord), as extra labeled clips;
-                                       # None: the corpus's default (audio.copies_for): 1 on the built-in corpus,
-                                       # 0 on real corpora, whose unlabeled pool is in-domain
+                                       # None: the corpus's default (audio.copies_for): BUILTIN_COPIES (0, chosen on
+                                       # validation) on the built-in corpus, 0 on real corpora
     # model (sertools.models.SpeechTransformer)
     d_model: int = 64
     n_heads: int = 4

@@ -231,10 +231,11 @@ def test_the_copies_path_does_not_import_sertools_rooms():
 
 # ------------------------------------------------------------- off by default on real corpora
 
-def test_copies_default_to_one_on_the_builtin_corpus_and_none_on_real_ones():
+def test_copies_default_to_the_validated_value_on_the_builtin_corpus_and_none_on_real_ones():
     tcfg = TrainConfig()
     assert tcfg.channel_copies is None
-    assert copies_for(tcfg, "builtin") == 1
+    from sertools.audio import BUILTIN_COPIES
+    assert copies_for(tcfg, "builtin") == BUILTIN_COPIES
     for real in ("iemocap", "cremad", "ravdess", "chsims", "folder"):
         assert copies_for(tcfg, real) == 0
     for k in (0, 2):                                                           # a value set by hand wins
@@ -245,12 +246,12 @@ def test_copies_default_to_one_on_the_builtin_corpus_and_none_on_real_ones():
 
 @pytest.mark.parametrize("name,copies,expected_factor", [
     ("cremad", None, 1),      # a real corpus: no copies by default
-    ("builtin", None, 2),     # the built-in corpus: one copy by default
+    ("builtin", 1, 2),        # the built-in corpus with one copy asked for
     ("cremad", 1, 2),         # control: asked for, a real corpus gets its copy, and the count shows it
 ])
 def test_get_views_adds_copies_by_the_corpus_default(monkeypatch, tmp_path, name, copies, expected_factor):
     """experiment.get_views on a corpus named like a real one takes no copies unless
-    asked; the built-in corpus takes one."""
+    asked; asked for one, either corpus takes it."""
     from sertools import experiment
     monkeypatch.setenv("SERTOOLS_CACHE", str(tmp_path))
     clips = toy_clips(name)

@@ -141,6 +141,10 @@ class TrainConfig:
     fer_map: str = "drop"              # FER2013's extra classes: "drop" (renormalise) or "fold"
     face_arch: str = "cnn"             # the trained teacher: "cnn" or a timm MobileNetV3 name
     face_epochs: int = 12              # training epochs of the face teacher
+    face_stem_stride: int = 1          # timm teachers: stride of the first convolution (timm's is 2; 1 keeps the
+                                       # 64-pixel detail); "cnn" ignores it
+    face_head: str = "linear"          # timm teachers: "linear" classifier on the pooled features, or timm's own
+                                       # 1024-wide "timm" head; "cnn" ignores it (models.face_model)
     aggregate: str = "mean"            # frame -> clip: mean, max, logit_mean, vote
     temperature: float | None = None   # DCMKT soft-target temperature
     soft_targets: bool | None = None   # DCMKT: soft (distribution) or hard (argmax) face targets
@@ -207,8 +211,9 @@ RANGES: dict[str, tuple] = {
     "mu": (1, 64), "tau": (0.0, 1.0), "lambda_u": (0.0, 1000.0), "ramp": (0.0, 1.0),
     "ema_decay": (0.0, 0.99999), "te_alpha": (0.0, 0.999),
     "face_teacher": ("auto", "trained", "fer2013"), "fer_map": ("drop", "fold"),
-    "face_arch": ("cnn", "mobilenetv3_small_050", "mobilenetv3_small_100", "mobilenetv3_large_100"),
-    "face_epochs": (1, 1000),
+    "face_arch": ("cnn", "mobilenetv3_small_050", "mobilenetv3_small_075", "mobilenetv3_small_100",
+                  "mobilenetv3_large_100"),
+    "face_epochs": (1, 1000), "face_stem_stride": (1, 2), "face_head": ("linear", "timm"),
     "aggregate": ("mean", "max", "logit_mean", "vote"),
     "temperature": (0.01, 100.0), "alpha": (0.0, 1.0), "epsilon": (0.0, 1.0),
     "finetune_steps": (0, 10_000_000), "u_norm": ("batch", "kept"),
@@ -343,7 +348,7 @@ def config_hash(*cfgs, extra: dict | None = None) -> str:
 # these and nothing else (``stage_key``), so a field a stage reads cannot be missing from its key.
 # tests/test_config.py checks that the features and views steps read no other field.
 _FACE_SET = ("corpus_seed", "classes", "face_size", "n_face_images", "n_face_identities")
-_TEACHER = _FACE_SET + ("face_arch", "face_epochs")
+_TEACHER = _FACE_SET + ("face_arch", "face_epochs", "face_stem_stride", "face_head")
 _FEATURES = ("frontend", "n_fft", "win_ms", "hop_ms", "n_mels", "pitch_tracks")
 STAGE_FIELDS = {
     "face_set": _FACE_SET,                                                   # synth.corpus.face_image_set

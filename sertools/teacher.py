@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from .cache import atomic_write, cache_dir, load_arrays, save_arrays
 from .config import config_hash, stage_key
-from .models import face_model
+from .models import teacher_model
 
 AGGREGATES = ("mean", "max", "logit_mean", "vote")
 TEACHER_LR = 3e-3        # AdamW peak learning rate of the one-cycle schedule
@@ -83,19 +83,19 @@ def train_teacher(ccfg, tcfg=None, progress: bool = True, refresh: bool = False)
     from .core import seed_everything, select_device
     from .synth.corpus import face_image_set
     tcfg = tcfg or TrainConfig()
-    epochs, arch = tcfg.face_epochs, tcfg.face_arch
+    epochs = tcfg.face_epochs
     images, labels, identity = face_image_set(ccfg)
     n_classes = int(labels.max()) + 1
     path = cache_dir() / f"teacher-{stage_key('teacher', ccfg, tcfg)}.pt"
     held = held_out(identity)
     if path.exists() and not refresh:
-        model = face_model(n_classes, arch)
+        model = teacher_model(n_classes, tcfg)
         ck = torch.load(path, weights_only=True, map_location="cpu")
         model.load_state_dict(ck["state_dict"])
         return {"model": model, "heldout_acc": float(ck["heldout_acc"]), "seconds": float(ck["seconds"]),
                 "path": path, "history": ck["history"].tolist()}
     seed_everything(ccfg.corpus_seed)  # before the model: its initial weights belong to the seed too
-    model = face_model(n_classes, arch)
+    model = teacher_model(n_classes, tcfg)
     device = select_device(tcfg.device)
     model.to(device)
     X, y = to_tensor(images[~held]), torch.as_tensor(labels[~held])

@@ -14,7 +14,7 @@ def _changed(cfg, name):
     other = {bool: lambda x: not x, int: lambda x: x + 1, float: lambda x: x * 0.5 + 0.25}
     if type(v) in other:
         return dataclasses.replace(cfg, **{name: other[type(v)](v)})
-    alternatives = {"frontend": "stft", "classes": "sentiment3", "face_arch": "mobilenetv3_small_050",
+    alternatives = {"frontend": "stft", "classes": "sentiment3", "face_arch": "mobilenetv3_small_050", "face_head": "timm",
                     "face_teacher": "fer2013", "fer_map": "fold", "aggregate": "vote", "norm": "speaker",
                     "track_norm": "utterance", "channel_copies": 2}
     new = alternatives[name] if alternatives[name] != v else "pool"

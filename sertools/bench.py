@@ -274,3 +274,41 @@ def copies_check(seeds=(0, 1, 2, 3, 4), copies=(0, 1), preset: str | None = None
         print(f"{method}, channel_copies={k}: validation UA best {_msd(best)}, last {_msd(last)} "
               f"(seeds {list(seeds)})", flush=True)
     return out
+
+
+def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 20, budgets=(10, 20, 30)) -> dict:
+    """Decide the speech model's protocol defaults on the validation split (docs/methods.md, "Choices made on
+    validation"): the pitch tracks' normalisation among the non-transductive options, the built-in corpus's
+    re-recorded copies, then the label budget against the converged all-label ceiling. Prints validation UA
+    while choosing and the test UA and ua_b of every candidate only at the end, after every choice is made.
+
+    ``python -c "from sertools.bench import validation_choices; validation_choices()"`` (about 40 supervised
+    runs and three ceilings: tens of minutes on 2 cores).
+    """
+    import numpy as np
+
+    from .experiment import get_clips, run
+    from .config import get_config
+    from .results import ceiling_knobs
+    runs: dict[str, list] = {}
+
+    def val(tag, **kw):
+        runs[tag] = [run("supervised", preset=preset, progress=False, seed=s, **kw) for s in seeds]
+        v = [r.metrics["best_val_ua"] for r in runs[tag]]
+        print(f"{tag}: val UA {np.mean(v):.1f} ± {np.std(v, ddof=1):.1f}", flush=True)
+        return float(np.mean(v))
+
+    tn = {t: val(f"track_norm={t}", n_labeled=budget, track_norm=t, channel_copies=1)
+          for t in ("utterance", "utterance_mean", "pool")}
+    best = max(tn, key=tn.get)
+    val("track_norm=speaker (transductive: not a candidate)", n_labeled=budget, track_norm="speaker", channel_copies=1)
+    copies = 0 if val("channel_copies=0", n_labeled=budget, track_norm=best, channel_copies=0) > tn[best] else 1
+    ccfg, tcfg = get_config(preset, track_norm=best, channel_copies=copies)
+    roof = val("ceiling", track_norm=best, channel_copies=copies, **ceiling_knobs(get_clips("builtin", ccfg), tcfg))
+    gaps = {b: roof - val(f"budget {b}", n_labeled=b, track_norm=best, channel_copies=copies) for b in budgets}
+    chosen = max([b for b, g in gaps.items() if g >= 10], default=None)
+    print(f"chosen: track_norm={best}, channel_copies={copies}, n_labeled={chosen} (val gaps {gaps})")
+    for tag, recs in runs.items():
+        t, b = [r.metrics["ua"] for r in recs], [r.metrics.get("ua_b", np.nan) for r in recs]
+        print(f"{tag}: test UA {np.mean(t):.1f} ± {np.std(t, ddof=1):.1f}, ua_b {np.mean(b):.1f} ± {np.std(b, ddof=1):.1f}")
+    return {"track_norm": best, "channel_copies": copies, "n_labeled": chosen, "gaps": gaps}

@@ -212,6 +212,15 @@ def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85,
 
 # --- lessons 09-11 (comparison, classic methods, own corpus) ---
 
+def _intensity_knob(ccfg) -> dict:
+    """The explorer's emotion-intensity control, on the knob the corpus's style reads: ``intensity_max`` (the
+    upper end of the uniform draw) for ``style="acted"``, ``intensity_a`` (intensity ~ Beta(a, b), mean
+    a / (a + b)) for ``style="natural"``, which never reads ``intensity_max``."""
+    if ccfg.style == "acted":
+        return {"intensity_max": slider("max emotion intensity", ccfg.intensity_max, ccfg.intensity_min, 1.0, 0.05)}
+    return {"intensity_a": slider(f"emotion intensity: Beta a (b = {ccfg.intensity_b:g})", ccfg.intensity_a, 0.5, 10.0, 0.5)}
+
+
 def compare_explorer(methods=("supervised", "fixmatch", "fusion_consistent"), seeds: int = 2,
                      preset: str | None = None, out=None, how: str = "tsne", run_now: bool = True,
                      progress: bool = False):
@@ -261,6 +270,6 @@ def compare_explorer(methods=("supervised", "fixmatch", "fusion_consistent"), se
         "n_labeled": slider("labels per class", tcfg.n_labeled, 2, ccfg.n_train // len(class_names(ccfg.classes))),
         "seeds": slider("seeds", seeds, 1, 5),
         "face_voice_agreement": slider("face-voice agreement", ccfg.face_voice_agreement, 0.0, 1.0, 0.05),
-        "intensity_max": slider("max emotion intensity", ccfg.intensity_max, ccfg.intensity_min, 1.0, 0.05),
+        **_intensity_knob(ccfg),
         "snr_db_b": slider("SNR of domain B (dB)", ccfg.snr_db_b, 0.0, 30.0, 1.0),
     }, run_now=run_now)

@@ -233,6 +233,9 @@ def test_each_stored_run_writes_its_predictions(tmp_path, quick_config):
     clips = experiment.get_clips("builtin", quick_config[0], progress=False)
     test = clips.table[clips.table.split == "test"]
     assert list(p.columns) == ["clip_id", "speaker", "split", "true", "pred"] + [f"p_{c}" for c in clips.classes]
+    assert list(p["split"].unique()) == ["test", "test_b"]        # the target-domain split follows the test split
+    b, p = p[p.split == "test_b"], p[p.split == "test"]
+    assert list(b["clip_id"]) == list(clips.table.clip_id[clips.table.split == "test_b"])
     assert list(p["clip_id"]) == list(test["clip_id"]) and list(p["speaker"]) == list(test["speaker"])
-    assert (p["split"] == "test").all() and list(p["true"]) == [clips.classes[i] for i in test["label"]]
+    assert list(p["true"]) == [clips.classes[i] for i in test["label"]]
     assert list(p["pred"]) == [clips.classes[i] for i in rec.y_pred]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .stats import paired_test
+from .stats import holm, paired_test, verdict
 
 # measured column -> (label, asked cue in VOICE_CUES or None, how measured and asked are compared)
 _CUE_COLUMNS = {"f0_mean_hz": ("F0 (x neutral)", "f0", "ratio"),
@@ -149,11 +149,12 @@ def transfer_diagnosis(baseline, dcmkt, finetune=None, agreement: float | None =
     verdict = one_seed_verdict
     acc, C = dcmkt.late_mean("pl_acc"), len(dcmkt.classes)
     lines = [verdict(dcmkt, baseline), "",
-             f"- The teacher's clip labels matched the voice label on {acc:.0%} of the unlabeled clips "
+             f"- The teacher's clip labels matched the clips' hidden label on {acc:.0%} of the unlabeled clips "
              f"(chance {1 / C:.0%}); the student learns these labels and no others."]
     if agreement is not None:
-        lines.append(f"- The corpus lets the face show the voice's emotion with probability {agreement:.0%} "
-                     "(`face_voice_agreement`): even a perfect face teacher would give wrong speech labels on the rest.")
+        lines.append(f"- The corpus lets the face show the speaker's intended emotion with probability {agreement:.0%} "
+                     "(`face_voice_agreement`), and the label is what the raters heard: even a perfect face teacher "
+                     "would give wrong speech labels on the rest.")
     lines.append("- The student never hears a labeled clip of domain A, where it is tested: "
                  "it learned on domain B's speakers and channel only.")
     if finetune is not None:
@@ -212,34 +213,42 @@ def paper_claims(df):
     ``results.compare`` table by paired t-tests over the same seeds
     (``sertools.stats``): direct transfer alone is below the baseline; SSL
     alone (FixMatch) is not above it; the best fusion beats every other
-    method. A claim "holds" only when the test says so; a difference within
-    noise is said to be within noise."""
+    method. The claims' p-values are corrected together by Holm's method
+    (``stats.holm``), as the table's verdicts are. A claim "holds" only when
+    the corrected test says so; a difference within noise is said to be
+    within noise."""
     from IPython.display import Markdown
     ua = df.set_index("method")["ua"]
-
-    def said(t, want: str):
-        if t is None:
-            return "cannot be checked (no common seeds)"
-        res = (f"(paired difference {t['diff']:+.1f} UA points [{t['diff'] - t['diff_ci']:+.1f}, "
-               f"{t['diff'] + t['diff_ci']:+.1f}] over {t['n']} seeds, p = {t['p']:.3f}: {t['verdict']})")
-        if t["verdict"] == "n/a":
-            return f"cannot be tested with one seed {res}"
-        return ("holds here " if t["verdict"] == want else "does **not** hold here ") + res
-    lines = []
+    claims = []  # (sentence, test, wanted verdict, what follows the verdict)
     if {"supervised", "dcmkt"} <= set(ua.index):
-        lines.append(f"- Direct transfer alone is weaker than the baseline: {said(_pair(df, 'dcmkt', 'supervised'), 'worse')} "
-                     f"(dcmkt {ua['dcmkt']:.1f} vs supervised {ua['supervised']:.1f} % UA).")
+        claims.append(["Direct transfer alone is weaker than the baseline", _pair(df, "dcmkt", "supervised"), "worse",
+                       f"(dcmkt {ua['dcmkt']:.1f} vs supervised {ua['supervised']:.1f} % UA)"])
     if {"supervised", "fixmatch"} <= set(ua.index):
-        t = _pair(df, "fixmatch", "supervised")
-        ok = t is not None and t["verdict"] in ("within noise", "worse")
-        lines.append("- FixMatch alone does not improve on the baseline with few labels: "
-                     + said(t, t["verdict"] if ok else "no") + f" (fixmatch {ua['fixmatch']:.1f} vs {ua['supervised']:.1f} %).")
+        claims.append(["FixMatch alone does not improve on the baseline with few labels",
+                       _pair(df, "fixmatch", "supervised"), ("within noise", "worse"),
+                       f"(fixmatch {ua['fixmatch']:.1f} vs {ua['supervised']:.1f} %)"])
     fus = [m for m in ("fusion_consistent", "fusion_weighted") if m in ua.index]
     rest = ua.drop(fus + [m for m in ua.index if "all labels" in m], errors="ignore")
     if fus and len(rest):
         best, other = ua[fus].idxmax(), rest.idxmax()
-        lines.append(f"- Fusing the two views gives the best result: {said(_pair(df, best, other), 'better')} "
-                     f"(best fusion {best} {ua[best]:.1f} %, best other {other} {ua[other]:.1f} %).")
-    lines.append("\n(Paired t-tests over the seeds both methods share, p < 0.05; a seed fixes the labeled clips, "
-                 "the labeled batches and the initial weights for every method.)")
+        claims.append(["Fusing the two views gives the best result", _pair(df, best, other), "better",
+                       f"(best fusion {best} {ua[best]:.1f} %, best other {other} {ua[other]:.1f} %)"])
+    tested = [c[1] for c in claims if c[1] is not None]
+    for t, p in zip(tested, holm([t["p"] for t in tested])):
+        t["p_holm"], t["verdict"] = p, verdict(t["diff"], p)
+
+    def said(t, want):
+        if t is None:
+            return "cannot be checked (no common seeds)"
+        res = (f"(paired difference {t['diff']:+.1f} UA points [{t['diff'] - t['diff_ci']:+.1f}, "
+               f"{t['diff'] + t['diff_ci']:+.1f}] over {t['n']} seeds, p = {t['p']:.3f}, Holm {t['p_holm']:.3f}: "
+               f"{t['verdict']})")
+        if t["verdict"] == "n/a":
+            return f"cannot be tested with one seed {res}"
+        ok = t["verdict"] in (want if isinstance(want, tuple) else (want,))
+        return ("holds here " if ok else "does **not** hold here ") + res
+    lines = [f"- {sentence}: {said(t, want)} {tail}." for sentence, t, want, tail in claims]
+    lines.append(f"\n(Paired t-tests over the seeds both methods share; Holm's correction over the {len(tested)} "
+                 "claims, p < 0.05; a seed fixes the labeled clips, the labeled batches and the initial weights for "
+                 "every method.)")
     return Markdown("\n".join(lines))

@@ -81,6 +81,25 @@ def test_paper_claims_use_the_paired_test():
     assert "holds here" in lines[0] and "worse" in lines[0]
     assert "holds here" in lines[1] and "within noise" in lines[1]
     assert "does **not** hold here" in lines[2]   # the best fusion is not better than fixmatch by the test
+    assert "Holm" in lines[0] and "over the 3 claims" in text
+
+
+def test_paper_claims_correct_their_p_values_together():
+    """A claim whose raw p is just under 0.05 does not hold once Holm corrects it with the others; alone, it does."""
+    from sertools.results import summarize
+    from sertools.reports import paper_claims
+    base = [50.0 + 3 * s for s in range(5)]
+    worse = [b - 2.0 + d for b, d in zip(base, [-1.5, 1.5, -1.2, 1.4, 0.3])]
+    done = {"supervised": [_rec("supervised", s, base[s]) for s in range(5)],
+            "dcmkt": [_rec("dcmkt", s, worse[s]) for s in range(5)],
+            "fixmatch": [_rec("fixmatch", s, base[s] + (-1) ** s) for s in range(5)]}
+    from scipy import stats
+    raw = stats.ttest_rel(worse, base).pvalue
+    assert 0.025 < raw < 0.05                      # "worse" at the raw level
+    both = paper_claims(summarize(done)).data.splitlines()
+    assert "does **not** hold here" in both[0]      # corrected over 2 claims: within noise
+    alone = paper_claims(summarize({k: done[k] for k in ("supervised", "dcmkt")})).data.splitlines()
+    assert "holds here" in alone[0]                 # the control: one claim, no correction
 
 
 # ------------------------------------------------------------ Holm's correction

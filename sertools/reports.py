@@ -252,3 +252,22 @@ def paper_claims(df):
                  "claims, p < 0.05; a seed fixes the labeled clips, the labeled batches and the initial weights for "
                  "every method.)")
     return Markdown("\n".join(lines))
+
+
+def known_answers(summary, ceiling_ua: float) -> str:
+    """Lesson 12's outcome, in sentences, from its own runs: for each method of
+    ``digits.summary_table`` (beside ``supervised``), its mean paired gain, on
+    how many seeds it was above, how right its targets were, and the share of
+    the way from supervised to ``ceiling_ua`` (supervised with every training
+    image labeled, the same seeds) that it covered."""
+    base = summary.loc["supervised", "UA mean"]
+    gap = ceiling_ua - base
+    lines = [f"Supervised with the few labels: {base:.1f} % UA; with every training image labeled: "
+             f"{ceiling_ua:.1f} % (a gap of {gap:.1f} points)."]
+    for name, r in summary.drop(index="supervised").iterrows():
+        share = f", {r['gain mean'] / gap:.0%} of the gap" if gap > 0 else " (no gap to close)"
+        acc = f"; its targets were right {r['pseudo-label acc']:.0%} of the time" \
+            if np.isfinite(r["pseudo-label acc"]) else ""
+        lines.append(f"- {name}: {r['gain mean']:+.1f} points over supervised on average{share}, above it on "
+                     f"{r['seeds above']} seeds (worst seed {r['worst gain']:+.1f}){acc}.")
+    return "\n".join(lines)

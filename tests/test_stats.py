@@ -1,5 +1,6 @@
 """Confidence intervals, paired tests and verdicts on hand-made tables."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from sertools.stats import gap_closed, mean_ci, paired_test
@@ -206,3 +207,17 @@ def test_without_a_ceiling_the_gap_says_so():
             "fixmatch": [_rec("fixmatch", s, u + 1) for s, u in enumerate(BASE)]}
     r = summarize(done).set_index("method").loc["fixmatch"]
     assert np.isnan(r["gap_closed"]) and r["gap_note"] == "no ceiling"
+
+
+def test_known_answers_reads_the_lessons_own_table():
+    """Lesson 12's sentences come from its summary table and ceiling: a clear gain, a share of the gap, and no
+    share where there is no gap."""
+    from sertools.reports import known_answers
+    summary = pd.DataFrame({"UA mean": [80.0, 85.0], "gain mean": [0.0, 5.0], "worst gain": [0.0, 2.0],
+                            "seeds above": ["0/5", "5/5"], "pseudo-label acc": [np.nan, 0.9]},
+                           index=pd.Index(["supervised", "fixmatch"], name="method"))
+    text = known_answers(summary, ceiling_ua=90.0)
+    assert "80.0 % UA" in text and "90.0 %" in text and "gap of 10.0 points" in text
+    assert "fixmatch: +5.0 points over supervised on average, 50% of the gap, above it on 5/5 seeds" in text
+    assert "right 90% of the time" in text
+    assert "no gap to close" in known_answers(summary, ceiling_ua=79.0)

@@ -295,7 +295,7 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
     def val(tag, **kw):
         runs[tag] = [run("supervised", preset=preset, progress=False, seed=s, **kw) for s in seeds]
         v = [r.metrics["best_val_ua"] for r in runs[tag]]
-        print(f"{tag}: val UA {np.mean(v):.1f} ± {np.std(v, ddof=1):.1f}", flush=True)
+        print(f"{tag}: val UA {_msd(v)}", flush=True)
         return float(np.mean(v))
 
     tn = {t: val(f"track_norm={t}", n_labeled=budget, track_norm=t, channel_copies=1)
@@ -309,6 +309,6 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
     chosen = max([b for b, g in gaps.items() if g >= 10], default=None)
     print(f"chosen: track_norm={best}, channel_copies={copies}, n_labeled={chosen} (val gaps {gaps})")
     for tag, recs in runs.items():
-        t, b = [r.metrics["ua"] for r in recs], [r.metrics.get("ua_b", np.nan) for r in recs]
-        print(f"{tag}: test UA {np.mean(t):.1f} ± {np.std(t, ddof=1):.1f}, ua_b {np.mean(b):.1f} ± {np.std(b, ddof=1):.1f}")
+        print(f"{tag}: test UA {_msd([r.metrics['ua'] for r in recs])}, "
+              f"ua_b {_msd([r.metrics.get('ua_b', np.nan) for r in recs])}")
     return {"track_norm": best, "channel_copies": copies, "n_labeled": chosen, "gaps": gaps}

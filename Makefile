@@ -43,7 +43,7 @@ curve: setup
 	$(BIN)/sertools compare --methods supervised,fixmatch,dcmkt_finetune,fusion_consistent,fusion_weighted \
 		--preset $(PRESET) --seeds $(SEEDS) --jobs $(JOBS) --budgets 5,10,20,40 --out results/curve
 
-# The fusion regime: UA against the corpus's face-voice agreement (lesson 08 shows the figure)
+# The fusion regime: UA against the corpus's face-voice agreement (lesson 09 shows the figure)
 sweep: setup
 	$(BIN)/sertools sweep --preset $(PRESET) --seeds 3 --jobs $(JOBS) --out results/sweep
 

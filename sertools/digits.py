@@ -29,7 +29,7 @@ Ensembling lose on one of the five).
 
 If a method does not beat the supervised baseline clearly here, its
 implementation (or its knobs) is suspect; this is the known-answer check
-(``tests/test_digits.py``, lesson 12).
+(``tests/test_digits.py``, lesson 03).
 
 Why speech is harder. In speech emotion recognition the class is a small
 part of what varies between clips: speaker, words, channel and recording
@@ -38,7 +38,7 @@ space are often the same speaker rather than the same emotion (the cluster
 assumption holds weakly). SpecAugment and noise keep the words but are not
 known to keep the emotion. And the kit's unlabeled pool comes from another
 domain (web videos, other speakers and channels), so the model's confident
-guesses there are worse than on its own validation clips (lessons 03-06).
+guesses there are worse than on its own validation clips (lessons 04-07).
 
 The pieces:
 

@@ -4,14 +4,14 @@ Figures live in ``sertools.viz`` and the comparison's own table in
 ``sertools.results``; this module turns run records and results tables into
 the sentences and small tables a lesson shows:
 
-- ``ssl_table``, ``ssl_diagnosis`` (lessons 03-06), ``transfer_diagnosis``
-  (07), ``fusion_diagnosis`` (08): one run against the supervised baseline
+- ``ssl_table``, ``ssl_diagnosis`` (lessons 04-07), ``transfer_diagnosis``
+  (08), ``fusion_diagnosis`` (09): one run against the supervised baseline
   on the same seed, with the run's own numbers that say why;
 - ``one_seed_verdict``: the one phrase all of them use, which says that one
   seed cannot decide (``results.compare``'s paired test over seeds can);
-- ``paper_claims`` (08, 09): the paper's three findings checked against a
+- ``paper_claims`` (09, 10): the paper's three findings checked against a
   comparison table by paired tests (``sertools.stats``);
-- ``cue_table`` (00, 10): the cues measured in clips beside the values the
+- ``cue_table`` (00, 11): the cues measured in clips beside the values the
   simulation was asked for.
 """
 from __future__ import annotations
@@ -255,7 +255,7 @@ def paper_claims(df):
 
 
 def known_answers(summary, ceiling_ua: float) -> str:
-    """Lesson 12's outcome, in sentences, from its own runs: for each method of
+    """Lesson 03's outcome, in sentences, from its own runs: for each method of
     ``digits.summary_table`` (beside ``supervised``), its mean paired gain, on
     how many seeds it was above, how right its targets were, and the share of
     the way from supervised to ``ceiling_ua`` (supervised with every training

@@ -235,7 +235,7 @@ def selection_note(records: list[RunRecord]) -> str:
 
 
 CURVE_METHODS = ("supervised", "fixmatch", "dcmkt_finetune", "fusion_consistent", "fusion_weighted")
-LESSON_CURVE_METHODS = ("supervised", "fixmatch", "fusion_consistent")  # budget_curve's default: lesson 09's short curve
+LESSON_CURVE_METHODS = ("supervised", "fixmatch", "fusion_consistent")  # budget_curve's default: lesson 10's short curve
 
 
 def curve_table(runs: dict) -> pd.DataFrame:

@@ -396,7 +396,7 @@ def augment_before_after(batch, augs: dict, n: int = 3, seed: int = 0):
     return fig
 
 
-# --- lessons 03-06 (semi-supervised methods) ---
+# --- lessons 04-07 (semi-supervised methods) ---
 
 
 def ssl_curves(rec, baseline=None):
@@ -433,7 +433,7 @@ def ssl_curves(rec, baseline=None):
     return fig
 
 
-# --- lessons 07-08 (cross-modal transfer, combined method) ---
+# --- lessons 08-09 (cross-modal transfer, combined method) ---
 
 def teacher_curve(teacher: dict, n_classes: int):
     """The face teacher's frame accuracy on held-out identities after each
@@ -616,7 +616,7 @@ def sweep_plot(df):
     return fig
 
 
-# --- lessons 09-11 (comparison, classic methods, own corpus) ---
+# --- lessons 10-12 (comparison, classic methods, own corpus) ---
 
 def tsne_vs_umap(records, seed: int = 0):
     """The same runs' test embeddings projected twice: t-SNE (top row) and UMAP (bottom row).

@@ -158,10 +158,10 @@ def spectrogram_explorer(wave, sr: int = 16000, live: bool = True):
     }, live=live)
 
 
-# --- lessons 03-06 (semi-supervised methods) ---
+# --- lessons 04-07 (semi-supervised methods) ---
 
 
-# --- lessons 07-08 (cross-modal transfer, combined method) ---
+# --- lessons 08-09 (cross-modal transfer, combined method) ---
 
 def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85, 1.0), store=None,
                     run_now: bool = True, progress: bool = False):
@@ -210,7 +210,7 @@ def fusion_explorer(preset: str | None = None, agreements=(0.4, 0.55, 0.7, 0.85,
     }, run_now=run_now)
 
 
-# --- lessons 09-11 (comparison, classic methods, own corpus) ---
+# --- lessons 10-12 (comparison, classic methods, own corpus) ---
 
 def _intensity_knob(ccfg) -> dict:
     """The explorer's emotion-intensity control, on the knob the corpus's style reads: ``intensity_max`` (the

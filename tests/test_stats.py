@@ -210,7 +210,7 @@ def test_without_a_ceiling_the_gap_says_so():
 
 
 def test_known_answers_reads_the_lessons_own_table():
-    """Lesson 12's sentences come from its summary table and ceiling: a clear gain, a share of the gap, and no
+    """Lesson 03's sentences come from its summary table and ceiling: a clear gain, a share of the gap, and no
     share where there is no gap."""
     from sertools.reports import known_answers
     summary = pd.DataFrame({"UA mean": [80.0, 85.0], "gain mean": [0.0, 5.0], "worst gain": [0.0, 2.0],

@@ -271,3 +271,100 @@ def known_answers(summary, ceiling_ua: float) -> str:
         lines.append(f"- {name}: {r['gain mean']:+.1f} points over supervised on average{share}, above it on "
                      f"{r['seeds above']} seeds (worst seed {r['worst gain']:+.1f}){acc}.")
     return "\n".join(lines)
+
+
+KEPT_FEW = 5.0  # % of unlabeled clips in the loss below which a method is, in effect, the baseline
+
+
+def _num(row, key) -> float:
+    v = row.get(key, np.nan) if row is not None else np.nan
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def headroom_sentence(df, baseline: str = "supervised") -> str:
+    """What the table's ceiling row says about headroom: how far the all-label
+    ceiling (``results.CEILING``) is above ``baseline``, by its paired test
+    over the same seeds; "no headroom" when that difference is within noise."""
+    from .results import CEILING
+    rows = df.set_index("method")
+    if CEILING not in rows.index or baseline not in rows.index:
+        return "The table has no all-label ceiling, so how much any method could gain is not known."
+    c, b = rows.loc[CEILING], rows.loc[baseline]
+    d, half, v = _num(c, "ua_diff"), _num(c, "ua_diff_ci95"), c.get("verdict", "")
+    ci = f" [{d - half:+.1f}, {d + half:+.1f}]" if np.isfinite(half) else ""
+    head = (f"The all-label ceiling scores {_num(c, 'ua'):.1f} % UA against {baseline}'s {_num(b, 'ua'):.1f} % "
+            f"({d:+.1f} points{ci} over {int(_num(c, 'seeds'))} seeds)")
+    if v == "better":
+        return head + ": there is headroom, a gap that unlabeled data could close."
+    return head + (": **no headroom**. Labeling every training clip does not measurably help, so no method that "
+                   "adds unlabeled clips can be expected to show a gain here either.")
+
+
+def outcome(df, method: str, baseline: str = "supervised") -> str:
+    """The outcome of one method of a comparison table (``results.compare``;
+    one row per method, with the ceiling row where it ran) as Markdown
+    sentences, every figure read from the table:
+
+    - the verdict against ``baseline`` (better / worse / within noise by the
+      Holm-corrected paired test over seeds, the table's ``verdict``), with the
+      paired difference and its 95 % interval;
+    - the share of the gap to the all-label ceiling it closed, or the measured
+      reason there is none to close ("no headroom");
+    - what the method did with its unlabeled clips: the share kept in the loss
+      (under ``KEPT_FEW`` %: in effect the baseline, whatever the verdict) and
+      how often their targets were right, beside domain A's validation accuracy.
+    """
+    from .results import CEILING, gap_text
+    rows = df.set_index("method")
+    if method not in rows.index:
+        raise KeyError(f"method {method!r} is not in the table; it has {', '.join(rows.index)}")
+    r = rows.loc[method]
+    d, half, n, v = _num(r, "ua_diff"), _num(r, "ua_diff_ci95"), int(_num(r, "seeds")), r.get("verdict", "")
+    p = _num(r, "p_holm")
+    if v == "n/a" or not np.isfinite(half):
+        lines = [f"**{method} vs {baseline}: one seed, no test** ({d:+.1f} UA points; one seed cannot tell a "
+                 f"difference from luck)."]
+    else:
+        word = {"better": "better than", "worse": "worse than"}.get(v, "within noise of")
+        lines = [f"**{method} is {word} {baseline}**: {d:+.1f} UA points [{d - half:+.1f}, {d + half:+.1f}] "
+                 f"over {n} seeds (paired t-test, Holm-corrected p = {p:.3f})."]
+    if CEILING in rows.index and method != CEILING:
+        note = r.get("gap_note", "")
+        note = note if isinstance(note, str) else ""
+        if note == "no headroom":
+            lines.append("- " + headroom_sentence(df, baseline).replace("**no headroom**", "**no headroom**, the "
+                                                                        "measured cause of a null result"))
+        elif np.isfinite(_num(r, "gap_closed")):
+            gap = _num(rows.loc[CEILING], "ua") - _num(rows.loc[baseline], "ua")
+            lines.append(f"- Of the {gap:.1f}-point gap between {baseline} and the all-label ceiling it closed "
+                         f"{gap_text(r)}" + (" (a share of a gain within noise is noise too)."
+                                             if v == "within noise" else "."))
+    kept, acc, val = _num(r, "mask_rate"), _num(r, "pl_acc"), _num(r, "val_acc")
+    if np.isfinite(kept):
+        if kept < KEPT_FEW:
+            lines.append(f"- Only {kept:.1f} % of the unlabeled clips entered its loss (second half of training): "
+                         f"in effect it trained as {baseline} with other random draws, so its difference does not "
+                         "come from the unlabeled clips" + (", whatever the verdict says." if v in ("better", "worse")
+                                                           else "."))
+        else:
+            fact = f"- {kept:.0f} % of the unlabeled clips entered its loss (second half of training)"
+            if np.isfinite(acc):
+                fact += f"; their targets were right {acc:.0f} % of the time"
+                if np.isfinite(val):
+                    fact += f", against {val:.0f} % accuracy on domain A's validation clips"
+                    if acc < val - 5:
+                        fact += " (the gap is the domain shift to the unlabeled clips' speakers and channel)"
+            lines.append(fact + ".")
+    return "\n".join(lines)
+
+
+def outcomes(df, baseline: str = "supervised"):
+    """Markdown: ``headroom_sentence`` and every method's ``outcome``, in the
+    table's order."""
+    from IPython.display import Markdown
+    from .results import CEILING
+    methods = [m for m in df["method"] if m not in (baseline, CEILING)]
+    return Markdown("\n\n".join([headroom_sentence(df, baseline)] + [outcome(df, m, baseline) for m in methods]))

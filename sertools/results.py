@@ -13,8 +13,12 @@ come back from the run store, ``sertools.store``) and writes
   gap_note (below), ua_last (UA of the last checkpoint instead of the
   best-on-validation one), steps_run (optimiser steps the runs took, mean
   over seeds: the ceiling stops early), ua_b / ua_b_std (UA on a second
-  held-out split ``test_b`` where the runs have one, else empty) and failed
-  (seeds whose run failed, with the reason in ``failures.txt``).
+  held-out split ``test_b`` where the runs have one, else empty), mask_rate,
+  pl_acc and val_acc (over the second half of training, mean over seeds:
+  the share of unlabeled clips in the loss, how often their targets were
+  the clips' hidden label, and validation accuracy on domain A; empty for a
+  method that logs none) and failed (seeds whose run failed, with the reason
+  in ``failures.txt``).
 - ``results.md``: a protocol card (``protocol_card``: corpus, splits, label
   budget, steps, seeds, checkpoint rule, normalisation), then the layout of
   the paper's Table 3 (KBS 2021): groups Supervised, Semi-supervised, Direct
@@ -78,7 +82,8 @@ from .store import CLASSIC_GROUP, RunStore, all_methods, method_groups
 
 COLUMNS = ["method", "f1", "f1_std", "wa", "wa_std", "ua", "ua_std", "seconds"]
 SIGNIFICANCE_COLUMNS = ["ua_ci95", "ua_per_seed", "ua_diff", "ua_diff_ci95", "p_value", "p_holm", "verdict",
-                        "gap_closed", "gap_note", "ua_last", "steps_run", "ua_b", "ua_b_std", "failed"]
+                        "gap_closed", "gap_note", "ua_last", "steps_run", "ua_b", "ua_b_std", "mask_rate", "pl_acc",
+                        "val_acc", "failed"]
 ALL_LABELS = 1_000_000  # n_labeled that takes every clip of the training pool
 CEILING = "supervised (all labels)"
 MARK = {"better": " ▲", "worse": " ▼", "within noise": " ≈", "n/a": ""}
@@ -131,6 +136,9 @@ def summarize(records_by_method: dict[str, list[RunRecord]], baseline: str = "su
         ua_b = np.array([by_seed[s].metrics.get("ua_b", np.nan) for s in seeds], float)
         row["ua_b"] = float(ua_b.mean()) if np.isfinite(ua_b).all() else np.nan
         row["ua_b_std"] = float(ua_b.std(ddof=1)) if len(ua_b) > 1 and np.isfinite(row["ua_b"]) else np.nan
+        for k, log in (("mask_rate", "mask_rate"), ("pl_acc", "pl_acc"), ("val_acc", "val_wa")):
+            v = np.array([r.late_mean(log) for r in recs], float)
+            row[k] = float(np.nanmean(v)) * (1 if log == "val_wa" else 100) if np.isfinite(v).any() else np.nan
         row["failed"] = (failed or {}).get(m, 0)
         rows.append(row)
     df = pd.DataFrame(rows)

@@ -99,3 +99,31 @@ def test_notebook_runs(name, kernel_env, record_property):
             report = f"--- source ---\n{cell.source}\n\n{report}"
         pytest.fail(f"{name}: {'a cell' if i is None else f'cell {i}'} raised {error.ename}: {error.evalue}\n\n{report}",
                     pytrace=False)
+
+
+# A result figure typed into prose: a percentage in the same sentence as a score word. Outcome sentences
+# are printed by sertools.reports from the lesson's own runs instead (code spans and maths are skipped).
+PERCENT = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?\s?%")
+SCORE_WORD = re.compile(r"\b(UA|WA|F1|accuracy|accurate|score[sd]?)\b", re.I)
+
+
+def typed_results(markdown: str) -> list[str]:
+    """The sentences of ``markdown`` that state a percentage beside a score word."""
+    text = re.sub(r"\$[^$]*\$", "", re.sub(r"`[^`]*`", "", markdown))
+    sentences = (s for para in re.split(r"\n\s*\n", text)
+                 for s in re.split(r"(?<=[.!?;:])\s+|\n[-*] |\n\d+\. |\n\|", para))
+    return [" ".join(s.split()) for s in sentences if PERCENT.search(s) and SCORE_WORD.search(s)]
+
+
+def test_the_detector_finds_a_typed_ua_figure():
+    assert typed_results("Intro.\n\nFixMatch scores 45.3 % UA on this seed, close to supervised.") == \
+        ["FixMatch scores 45.3 % UA on this seed, close to supervised."]
+    assert typed_results("The threshold is 95 %; the mask rate starts below 100 %.") == []
+    assert typed_results("Print `f'{ua:.1f} % UA'` here, or $p < 5\\%$ UA.") == []
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS + ["app/explorers.ipynb"])
+def test_no_markdown_cell_types_a_result(name):
+    nb = nbformat.read(NB_DIR / name, as_version=4)
+    typed = [(i, s) for i, c in enumerate(nb.cells) if c.cell_type == "markdown" for s in typed_results(c.source)]
+    assert not typed, f"{name}: results typed into markdown (print them from sertools.reports instead): {typed}"

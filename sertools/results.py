@@ -586,3 +586,24 @@ def sweep(agreements=SWEEP_AGREEMENTS, methods=SWEEP_METHODS, seeds: int = 3, pr
     write_failures(store.root, failures)
     df.attrs["failed"] = len(failures)
     return df
+
+
+LESSON_SEEDS = 3  # every lesson's comparison table: enough seeds for a paired test, few enough for a class
+
+
+def lesson_store_root() -> Path:
+    """The one run store every lesson's comparison shares (``<SERTOOLS_RESULTS
+    or results>/lessons``), so a method has the same number on every page."""
+    import os
+    return Path(os.environ.get("SERTOOLS_RESULTS", "results")).absolute() / "lessons"
+
+
+def lesson_table(methods, preset: str | None = None, seeds: int = LESSON_SEEDS, **kw) -> pd.DataFrame:
+    """The comparison a lesson shows: ``compare`` of ``supervised`` and
+    ``methods`` with the all-label ceiling, over ``LESSON_SEEDS`` seeds, in the
+    shared lesson store (``lesson_store_root``). Runs another lesson already
+    made come back from the store, so lessons 04-10 agree on every number;
+    ``reports.outcome`` turns a row into sentences."""
+    methods = ["supervised"] + [m for m in methods if m != "supervised"]
+    return compare(methods, seeds=seeds, preset=preset, out=lesson_store_root(), progress=kw.pop("progress", False),
+                   **kw)

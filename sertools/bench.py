@@ -276,39 +276,108 @@ def copies_check(seeds=(0, 1, 2, 3, 4), copies=(0, 1), preset: str | None = None
     return out
 
 
-def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 20, budgets=(10, 20, 30)) -> dict:
-    """Decide the speech model's protocol defaults on the validation split (docs/methods.md, "Choices made on
-    validation"): the pitch tracks' normalisation among the non-transductive options, the built-in corpus's
-    re-recorded copies, then the label budget against the converged all-label ceiling. Prints validation UA
-    while choosing and the test UA and ua_b of every candidate only at the end, after every choice is made.
+STAGES = ("track_norm", "copies", "inputs", "budget")
 
-    ``python -c "from sertools.bench import validation_choices; validation_choices()"`` (about 40 supervised
+
+def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 20, budgets=(10, 20, 30),
+                       stages=STAGES) -> dict:
+    """Decide the speech model's protocol defaults on the validation split (docs/methods.md, "Choices made on
+    validation"), one after the other, each at the choices before it: the pitch tracks' normalisation among
+    the non-transductive options ("track_norm"), the built-in corpus's re-recorded copies ("copies"), the
+    spectrum's normalisation, the training window and the checkpoint rule ("inputs": ``norm``, ``crop_s``,
+    ``select``), then the label budget against the converged all-label ceiling ("budget"). A stage left out
+    of ``stages`` keeps the preset's current value. Prints validation UA while choosing and the test UA and
+    ua_b of every candidate only at the end, after every choice is made.
+
+    A rule that picks on validation cannot be judged on the clips it picked on, so ``select`` is decided by
+    2-fold cross-validation over the validation speakers (``split_validation``): the best checkpoint on one
+    half against the last one, both scored on the other half.
+
+    ``python -c "from sertools.bench import validation_choices; validation_choices()"`` (about 60 supervised
     runs and three ceilings: tens of minutes on 2 cores).
     """
     import numpy as np
 
-    from .experiment import get_clips, run
     from .config import get_config
+    from .experiment import get_clips, get_views, run
+    from .methods import make_method
+    from .models import speech_model
     from .results import ceiling_knobs
+    from .train import fit, seed_everything
     runs: dict[str, list] = {}
+    tcfg = get_config(preset)[1]
+    chosen = {"track_norm": tcfg.track_norm, "channel_copies": tcfg.channel_copies, "norm": tcfg.norm,
+              "crop_s": tcfg.crop_s, "select": tcfg.select, "n_labeled": budget}
 
     def val(tag, **kw):
+        kw = {**chosen, **kw}
         runs[tag] = [run("supervised", preset=preset, progress=False, seed=s, **kw) for s in seeds]
         v = [r.metrics["best_val_ua"] for r in runs[tag]]
         print(f"{tag}: val UA {_msd(v)}", flush=True)
         return float(np.mean(v))
 
-    tn = {t: val(f"track_norm={t}", n_labeled=budget, track_norm=t, channel_copies=1)
-          for t in ("utterance", "utterance_mean", "pool")}
-    best = max(tn, key=tn.get)
-    val("track_norm=speaker (transductive: not a candidate)", n_labeled=budget, track_norm="speaker", channel_copies=1)
-    copies = 0 if val("channel_copies=0", n_labeled=budget, track_norm=best, channel_copies=0) > tn[best] else 1
-    ccfg, tcfg = get_config(preset, track_norm=best, channel_copies=copies)
-    roof = val("ceiling", track_norm=best, channel_copies=copies, **ceiling_knobs(get_clips("builtin", ccfg), tcfg))
-    gaps = {b: roof - val(f"budget {b}", n_labeled=b, track_norm=best, channel_copies=copies) for b in budgets}
-    chosen = max([b for b, g in gaps.items() if g >= 10], default=None)
-    print(f"chosen: track_norm={best}, channel_copies={copies}, n_labeled={chosen} (val gaps {gaps})")
+    def pick(key, candidates, first=None):
+        scores = {c: first if (c == candidates[0] and first is not None) else val(f"{key}={c}", **{key: c})
+                  for c in candidates}
+        if first is not None:
+            print(f"{key}={candidates[0]}: val UA as the choice before ({first:.1f})", flush=True)
+        chosen[key] = max(scores, key=scores.get)
+        return scores[chosen[key]]
+
+    score = None
+    if "track_norm" in stages:
+        score = pick("track_norm", (chosen["track_norm"],) + tuple(o for o in ("utterance", "utterance_mean", "pool")
+                                                                   if o != chosen["track_norm"]))
+        val("track_norm=speaker (transductive: not a candidate)", track_norm="speaker")
+    if "copies" in stages:
+        score = pick("channel_copies", (chosen["channel_copies"] or 0, 1 - (chosen["channel_copies"] or 0)), score)
+    if "inputs" in stages:
+        others = lambda current, options: (current,) + tuple(o for o in options if o != current)  # noqa: E731
+        score = pick("norm", others(chosen["norm"], ("utterance", "utterance_mean", "pool")), score)
+        pick("crop_s", others(chosen["crop_s"], (1.0, 0.0, 1.5)), score)  # clips are 1.2-2.0 s: 2 s is whole
+        picked = {"best": [], "last": []}
+        ccfg, _ = get_config(preset, **chosen)
+        clips = get_clips("builtin", ccfg, progress=False)
+        for s in seeds:
+            tcfg = get_config(preset, **chosen, seed=s)[1]
+            views = get_views("builtin", ccfg, tcfg, progress=False)
+            for fold in (0, 1):
+                seed_everything(tcfg.seed)
+                rec = fit(make_method("supervised", tcfg), speech_model(views.n_in, views.n_classes, tcfg),
+                          split_validation(views, clips, fold), tcfg, progress=False)
+                for rule in picked:
+                    picked[rule].append(rec.metrics[f"ua_{rule}"])
+        for rule, v in picked.items():
+            print(f"select={rule}: UA on the other half of the validation speakers {_msd(v)}", flush=True)
+        chosen["select"] = "best" if np.mean(picked["best"]) >= np.mean(picked["last"]) else "last"
+    if "budget" in stages:
+        ccfg, tcfg = get_config(preset, **chosen)
+        roof = val("ceiling", **ceiling_knobs(get_clips("builtin", ccfg), tcfg))
+        gaps = {b: roof - val(f"budget {b}", n_labeled=b) for b in budgets}
+        chosen["n_labeled"] = max([b for b, g in gaps.items() if g >= 10], default=None)
+        chosen["gaps"] = gaps
+    print("chosen: " + ", ".join(f"{k}={v}" for k, v in chosen.items()))
     for tag, recs in runs.items():
         print(f"{tag}: test UA {_msd([r.metrics['ua'] for r in recs])}, "
               f"ua_b {_msd([r.metrics.get('ua_b', np.nan) for r in recs])}")
-    return {"track_norm": best, "channel_copies": copies, "n_labeled": chosen, "gaps": gaps}
+    return chosen
+
+
+def split_validation(views, clips, fold: int):
+    """The views for deciding on validation alone: the validation speakers cut in two halves (sorted
+    speaker ids, alternating), one half as the validation view that picks checkpoints and stops early,
+    the other as the "test" view that scores them; no test or test_b clip is in them. ``fold`` 0 or 1
+    says which half selects."""
+    import dataclasses
+
+    import numpy as np
+    speakers = clips.table["speaker"].to_numpy()[views.val.rows]
+    halves = [set(sorted(set(speakers))[k::2]) for k in (0, 1)]
+
+    def part(half):
+        keep = np.flatnonzero(np.isin(speakers, list(half)))
+        v = views.val
+        return dataclasses.replace(v, x=v.x[keep], y=v.y[keep], rows=v.rows[keep],
+                                   lengths=None if v.lengths is None else v.lengths[keep],
+                                   face=None if v.face is None else v.face[keep])
+    return dataclasses.replace(views, val=part(halves[fold]), test=part(halves[1 - fold]), test_b=None)

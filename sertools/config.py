@@ -77,7 +77,8 @@ class TrainConfig:
     device: str = "auto"               # auto: cuda, then mps, then cpu
     # label budget: labeled clips per class taken from the labeled pool; 20 is where the converged all-label
     # ceiling is at least 10 UA points above supervised on validation (docs/methods.md, "Choices made on validation")
-    n_labeled: int = 20
+    n_labeled: int = 30                # labeled clips per class: the largest budget whose converged all-label ceiling
+                                       # is >= 10 UA points above it on validation (bench.validation_choices)
     # the speech model's front end (sertools.audio): what the deep methods read
     frontend: str = "logmel"           # "logmel" or "stft"
     classic_features: str = "prosody"  # the classic methods' feature set: "prosody", "logmel" or "egemaps"
@@ -90,7 +91,7 @@ class TrainConfig:
     pitch_tracks: bool = True          # append frame-level F0 (semitones), voicing and loudness (audio.pitch_tracks)
     norm: str = "utterance"            # spectrum, before the training pool's z-score: "pool" (nothing more, the paper's),
                                        # "utterance_mean", "utterance" (per-clip mean and variance, CMVN) or "speaker"
-    track_norm: str = "pool"           # the pitch tracks' normalisation: "same" as norm, or one of norm's values;
+    track_norm: str = "utterance"      # the pitch tracks' normalisation: "same" as norm, or one of norm's values;
                                        # "speaker" is transductive (a test clip is normalised with its speaker's other
                                        # test clips): a named option, not the default (docs/methods.md, "Choices made
                                        # on validation")
@@ -103,7 +104,7 @@ class TrainConfig:
     n_heads: int = 4
     n_layers: int = 2
     dim_ff: int = 128
-    dropout: float = 0.2               # residual and feed-forward paths of the encoder, and the head (0.1 before issue 13)
+    dropout: float = 0.2               # residual and feed-forward paths of the encoder, and the head
     attn_dropout: float = 0.0          # on the attention weights (off: see SpeechTransformer)
     subsample: int = 4                 # time subsampling of the conv front-end
     pooling: str = "stats"             # over time: "mean" (the paper's) or "stats" (mean and std)
@@ -111,13 +112,17 @@ class TrainConfig:
     steps: int = 300
     batch_size: int = 32
     crop_s: float = 1.0                # train on a random window of this many seconds of each longer clip (0: whole
-                                       # clips); evaluation always reads whole clips. Measured against 1.2 s and whole
-                                       # clips in docs/methods.md ("Training windows")
+                                       # clips); evaluation always reads whole clips. Chosen on validation against
+                                       # 1.5 s and whole clips (docs/methods.md, "Choices made on validation")
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    ema_eval: float = 0.0              # >0: evaluate an EMA of the weights (FixMatch uses 0.999)
+    ema_eval: float = 0.0              # >0: evaluate an EMA of the weights (Sohn et al.'s FixMatch: 0.999); off for
+                                       # every method by default
     eval_every: int = 50
-    select: str = "best"               # test the checkpoint with the best validation UA, or the "last" one
+    select: str = "last"               # test the "last" checkpoint, or the one with the "best" validation UA (chosen
+                                       # by 2-fold cross-validation over the validation speakers, bench.STAGES)
+    balance: bool = False              # class-balanced labeled batches (train.batch_streams): the all-label ceiling's
+                                       # (results.ceiling_knobs), whose pool keeps the corpus's neutral-heavy prior
     patience: int = 0                  # early stopping: stop after this many evaluations without a better validation
                                        # UA (0: off, every method; the all-label ceiling turns it on, results.py)
     ceiling_max_steps: int = 5000      # the all-label ceiling's step budget is matched passes, at most this many

@@ -98,15 +98,20 @@ def ssl_table(baseline, *records):
     return pd.DataFrame(rows).set_index("method").round(1)
 
 
-def one_seed_verdict(rec, ref) -> str:
+def one_seed_verdict(rec, ref, names: tuple[str, str] | None = None) -> str:
     """The one phrase every single-run diagnosis uses: the two runs' UA on one
     seed, and that one seed cannot decide (``results.compare``'s paired test
-    over seeds can)."""
+    over seeds can). ``names`` (for ``rec`` and ``ref``) tells apart two runs of
+    one method with different settings, e.g. ("with SpecAugment", "without")."""
     d = rec.metrics["ua"] - ref.metrics["ua"]
     word = "scores above" if d > 0 else "scores below" if d < 0 else "ties with"
-    return (f"**{rec.method} {word} {ref.method} on this seed**: UA {rec.metrics['ua']:.1f} vs "
+    a, b = names or (rec.method, ref.method)
+    how = (f"`sertools compare --methods {ref.method},{rec.method} --seeds 5` gives the paired test"
+           if rec.method != ref.method else "the same comparison over several seeds gives the paired test "
+           "(`sertools.stats.paired_test`)")
+    return (f"**{a} {word} {b} on this seed**: UA {rec.metrics['ua']:.1f} vs "
             f"{ref.metrics['ua']:.1f} % ({d:+.1f} points). One seed cannot tell a real difference from the "
-            f"seed's luck: `sertools compare --methods {ref.method},{rec.method} --seeds 5` gives the paired test.")
+            f"seed's luck: {how}.")
 
 
 def ssl_diagnosis(baseline, rec):
@@ -321,6 +326,10 @@ def outcome(df, method: str, baseline: str = "supervised") -> str:
     rows = df.set_index("method")
     if method not in rows.index:
         raise KeyError(f"method {method!r} is not in the table; it has {', '.join(rows.index)}")
+    if baseline not in rows.index or np.isfinite(_num(rows.loc[baseline], "ua_diff")):
+        raise ValueError(f"the table's paired tests are not against {baseline!r} (its baseline row is the one "
+                         f"without a paired difference); make the table with results.summarize(..., "
+                         f"baseline={baseline!r})")
     r = rows.loc[method]
     d, half, n, v = _num(r, "ua_diff"), _num(r, "ua_diff_ci95"), int(_num(r, "seeds")), r.get("verdict", "")
     p = _num(r, "p_holm")

@@ -307,10 +307,11 @@ def labeled_counts(clips, tcfg) -> tuple[int, int]:
 def ceiling_knobs(clips, tcfg) -> dict:
     """The ceiling cell's knobs: every label (``ALL_LABELS``), the matched-passes
     budget of ``ceiling_steps`` (capped by ``tcfg.ceiling_max_steps``) and early
-    stopping (``CEILING_PATIENCE``, or the run's own ``patience`` if larger)."""
+    stopping (``CEILING_PATIENCE``, or the run's own ``patience`` if larger), and class-balanced labeled
+    batches (``balance``): every label keeps the pool's prior, and UA weighs every class alike."""
     few, every = labeled_counts(clips, tcfg)
     return {"n_labeled": ALL_LABELS, "steps": ceiling_steps(tcfg.steps, tcfg.batch_size, few, every, tcfg.ceiling_max_steps),
-            "patience": max(tcfg.patience, CEILING_PATIENCE)}
+            "patience": max(tcfg.patience, CEILING_PATIENCE), "balance": True}
 
 
 def _grid_cells(methods, seeds: int, budgets=None, ceiling: bool = True, n_labeled=None,

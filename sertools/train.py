@@ -78,15 +78,30 @@ def _cycle(n: int, batch: int, gen: torch.Generator):
             yield perm[i:i + batch]
 
 
-def batch_streams(n_labeled: int, n_unlabeled: int, tcfg, use_unlabeled: bool):
+def _balanced(labels: torch.Tensor, batch: int, gen: torch.Generator):
+    """Endless batches of indices drawn with replacement, each clip with probability
+    1 / (its class's count): every class equally often, whatever the pool's prior."""
+    counts = torch.bincount(labels)
+    weights = 1.0 / counts[labels].double()
+    while True:
+        yield torch.multinomial(weights, batch, replacement=True, generator=gen)
+
+
+def batch_streams(n_labeled: int, n_unlabeled: int, tcfg, use_unlabeled: bool, labels: torch.Tensor | None = None):
     """The index streams of a run: labeled batches and (optionally) unlabeled ones.
 
     Each stream has its own generator seeded by the run's seed, so for the
     same seed every method draws the same labeled batches, whether or not it
     also draws unlabeled ones: differences between methods on a seed are
     paired. The unlabeled stream's generator is offset so the two differ.
+    With ``tcfg.balance`` the labeled batches are class-balanced
+    (``_balanced``, from the labeled clips' ``labels``): what the all-label
+    ceiling uses, whose pool has the corpus's prior (neutral-heavy) while UA
+    weighs every class alike; a few-label set has equal classes already.
     """
-    lab = _cycle(n_labeled, min(tcfg.batch_size, n_labeled), torch.Generator().manual_seed(tcfg.seed))
+    gen = torch.Generator().manual_seed(tcfg.seed)
+    lab = _balanced(labels.cpu(), min(tcfg.batch_size, n_labeled), gen) if getattr(tcfg, "balance", False) \
+        else _cycle(n_labeled, min(tcfg.batch_size, n_labeled), gen)
     if not use_unlabeled:
         return lab, None
     unl = _cycle(n_unlabeled, min(tcfg.batch_size * tcfg.mu, n_unlabeled),
@@ -185,7 +200,7 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     ema = copy.deepcopy(model).requires_grad_(False) if tcfg.ema_eval > 0 else None
 
     check_every = nan_check_every(device, tcfg)
-    lab_it, unl_it = batch_streams(len(views.labeled), len(views.unlabeled), tcfg, use_unl)
+    lab_it, unl_it = batch_streams(len(views.labeled), len(views.unlabeled), tcfg, use_unl, views.labeled.y)
     crop, crop_gens = crop_frames(tcfg), crop_generators(tcfg.seed)
     record = RunRecord(method.name, {**asdict(tcfg), **{f"method.{k}": v for k, v in method.params().items()}},
                        classes=tuple(views.classes))

@@ -71,6 +71,16 @@ def test_targets_worse_than_validation_point_to_the_domain_shift_and_unknown_met
     assert "domain shift" in outcome(_table([0.0] * 5, HEADROOM, acc=30.0), "method")
     with pytest.raises(KeyError, match="'fixmatch' is not in the table"):
         outcome(_table([0.0] * 5, HEADROOM), "fixmatch")
+    with pytest.raises(ValueError, match="not against 'method'"):    # the paired tests are against supervised
+        outcome(_table([0.0] * 5, HEADROOM), "supervised", baseline="method")
+
+
+def test_one_seed_verdict_names_two_runs_of_one_method():
+    from sertools.reports import one_seed_verdict
+    a, b = _rec("supervised", 0, 50.0), _rec("supervised", 0, 47.0)
+    text = one_seed_verdict(a, b, names=("with SpecAugment", "without"))
+    assert text.startswith("**with SpecAugment scores above without on this seed**: UA 50.0 vs 47.0 %")
+    assert "--methods supervised,supervised" not in text
 
 
 def test_the_table_carries_the_kept_share_and_target_accuracy():

@@ -197,7 +197,7 @@ def test_the_ceiling_gets_its_own_converged_budget():
 def test_protocol_card_says_what_the_table_rests_on():
     from sertools.config import get_config
     from sertools.results import protocol_card
-    ccfg, tcfg = get_config("quick", n_labeled=5, norm="utterance", track_norm="speaker")
+    ccfg, tcfg = get_config("quick", n_labeled=5, norm="utterance", track_norm="speaker", select="best")
     card = protocol_card(_tiny_clips(), ccfg, tcfg, "builtin", 3,
                          {"n_labeled": 10 ** 6, "steps": 120, "patience": 5}, [80, 100, 120])
     assert card.startswith("**Protocol**")
@@ -206,6 +206,8 @@ def test_protocol_card_says_what_the_table_rests_on():
     assert "neutral, happy, sad, angry" in card and "5 clips per class" in card
     assert "60 per method" in card and "120 steps" in card and "it took 100 steps (mean over 3 seeds, 80-120; stopped early in 2)" in card
     assert "best validation UA" in card and "Seeds: 3" in card
+    _, last = get_config("quick", select="last")
+    assert "the last evaluation (`select=last`)" in protocol_card(_tiny_clips(), ccfg, last, "builtin", 3)
     assert "pitch tracks `speaker`" in card and card.count("**transductive**") == 1
     _, inductive = get_config("quick", norm="utterance", track_norm="utterance")
     assert "transductive" not in protocol_card(_tiny_clips(), ccfg, inductive, "builtin", 3)

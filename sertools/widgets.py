@@ -115,8 +115,8 @@ CLIP_HINT = ("slide the intensity down to 0 and every cue shrinks to neutral's (
              "action units); lower the SNR and noise covers the voice.")
 SPECTROGRAM_HINT = ("move the window from 25 ms down to 5 ms and the harmonics (horizontal lines) blur into broad "
                     "formant bands; up to 60 ms and they sharpen while the syllable onsets blur.")
-FUSION_HINT = ("move the face-voice agreement down and the face teacher's labels (orange) fall towards chance; "
-               "up to 1.0 and they rise; then see whether the fused labels (green) follow.")
+FUSION_HINT = ("move the face-voice agreement down to 0.4 and the face teacher's labels (orange) match the voice less "
+               "often; up to 1.0 and more often; watch whether the fused labels (green) follow.")
 COMPARE_HINT = ("set seeds to 1 and no difference can be tested (no ▲ / ▼ / ≈ marks); with 3 or more each mark is a "
                 "paired test over the seeds: watch which survive.")
 

@@ -10,8 +10,8 @@ come back from the run store, ``sertools.store``) and writes
   interval of the mean UA), ua_per_seed, ua_diff / ua_diff_ci95 / p_value
   (the paired difference to ``supervised`` over the same seeds and its paired
   t-test, ``sertools.stats``), p_holm and verdict (below), gap_closed and
-  gap_note (below), ua_last (UA of the last checkpoint instead of the
-  best-on-validation one), steps_run (optimiser steps the runs took, mean
+  gap_note (below), ua_best and ua_last (UA of the best-on-validation and
+  of the last checkpoint, whichever ``select`` tests), steps_run (optimiser steps the runs took, mean
   over seeds: the ceiling stops early), ua_b / ua_b_std (UA on a second
   held-out split ``test_b`` where the runs have one, else empty), mask_rate,
   pl_acc and val_acc (over the second half of training, mean over seeds:
@@ -82,7 +82,7 @@ from .store import CLASSIC_GROUP, RunStore, all_methods, method_groups
 
 COLUMNS = ["method", "f1", "f1_std", "wa", "wa_std", "ua", "ua_std", "seconds"]
 SIGNIFICANCE_COLUMNS = ["ua_ci95", "ua_per_seed", "ua_diff", "ua_diff_ci95", "p_value", "p_holm", "verdict",
-                        "gap_closed", "gap_note", "ua_last", "steps_run", "ua_b", "ua_b_std", "mask_rate", "pl_acc",
+                        "gap_closed", "gap_note", "ua_best", "ua_last", "steps_run", "ua_b", "ua_b_std", "mask_rate", "pl_acc",
                         "val_acc", "failed"]
 ALL_LABELS = 1_000_000  # n_labeled that takes every clip of the training pool
 CEILING = "supervised (all labels)"
@@ -129,8 +129,8 @@ def summarize(records_by_method: dict[str, list[RunRecord]], baseline: str = "su
         row["ua_ci95"] = mean_ci(ua)[1]
         row["ua_per_seed"] = ";".join(f"{s}:{by_seed[s].metrics['ua']:.2f}" for s in seeds)
         row.update(paired_with(by_seed, base if m != baseline else {}))
-        last = [by_seed[s].metrics.get("ua_last", np.nan) for s in seeds]
-        row["ua_last"] = float(np.mean(last))
+        for rule in ("best", "last"):
+            row[f"ua_{rule}"] = float(np.mean([by_seed[s].metrics.get(f"ua_{rule}", np.nan) for s in seeds]))
         steps = [r.config["steps_run"] for r in recs if "steps_run" in r.config]
         row["steps_run"] = float(np.mean(steps)) if steps else np.nan
         ua_b = np.array([by_seed[s].metrics.get("ua_b", np.nan) for s in seeds], float)

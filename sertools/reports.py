@@ -344,9 +344,10 @@ def outcome(df, method: str, baseline: str = "supervised") -> str:
         note = r.get("gap_note", "")
         note = note if isinstance(note, str) else ""
         if note == "no headroom":
-            cause = ("the measured cause of a null result" if v != "better" else
-                     "so a gain over the baseline that every label does not give is to be read with care")
-            lines.append("- " + headroom_sentence(df, baseline).replace("**no headroom**", f"**no headroom**, {cause}"))
+            cause = {"better": "so a gain over the baseline that every label does not give is to be read with care",
+                     "worse": "so there was no gain to be had either: the method lost ground the baseline holds"
+                     }.get(v, "the measured cause of a null result")
+            lines.append(f"- **No headroom** (above): {cause}.")
         elif np.isfinite(_num(r, "gap_closed")):
             gap = _num(rows.loc[CEILING], "ua") - _num(rows.loc[baseline], "ua")
             lines.append(f"- Of the {gap:.1f}-point gap between {baseline} and the all-label ceiling it closed "

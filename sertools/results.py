@@ -14,7 +14,8 @@ come back from the run store, ``sertools.store``) and writes
   of the last checkpoint, whichever ``select`` tests), steps_run (optimiser steps the runs took, mean
   over seeds: the ceiling stops early), ua_b / ua_b_std (UA on a second
   held-out split ``test_b`` where the runs have one, else empty), mask_rate,
-  pl_acc and val_acc (over the second half of training, mean over seeds:
+  pl_acc and val_acc (over the second half of training, or over the
+  evaluations that logged them where that half did not; mean over seeds:
   the share of unlabeled clips in the loss, how often their targets were
   the clips' hidden label, and validation accuracy on domain A; empty for a
   method that logs none) and failed (seeds whose run failed, with the reason
@@ -89,6 +90,17 @@ CEILING = "supervised (all labels)"
 MARK = {"better": " ▲", "worse": " ▼", "within noise": " ≈", "n/a": ""}
 
 
+def _logged_mean(rec: RunRecord, key: str) -> float:
+    """``rec.late_mean(key)``, or where the second half of training did not log
+    it (DCMKT + fine-tuning logs its transfer phase only), the mean over the
+    evaluations that did."""
+    late = rec.late_mean(key)
+    if np.isfinite(late):
+        return late
+    v = np.array([h[key] for h in rec.history if key in h], float)
+    return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
+
+
 def _by_seed(recs: list[RunRecord]) -> dict[int, RunRecord]:
     return {int(r.config.get("seed", i)): r for i, r in enumerate(recs)}
 
@@ -137,7 +149,7 @@ def summarize(records_by_method: dict[str, list[RunRecord]], baseline: str = "su
         row["ua_b"] = float(ua_b.mean()) if np.isfinite(ua_b).all() else np.nan
         row["ua_b_std"] = float(ua_b.std(ddof=1)) if len(ua_b) > 1 and np.isfinite(row["ua_b"]) else np.nan
         for k, log in (("mask_rate", "mask_rate"), ("pl_acc", "pl_acc"), ("val_acc", "val_wa")):
-            v = np.array([r.late_mean(log) for r in recs], float)
+            v = np.array([_logged_mean(r, log) for r in recs], float)
             row[k] = float(np.nanmean(v)) * (1 if log == "val_wa" else 100) if np.isfinite(v).any() else np.nan
         row["failed"] = (failed or {}).get(m, 0)
         rows.append(row)

@@ -50,12 +50,14 @@ def test_no_headroom_is_named_as_the_cause():
     df = _table([0.5, -0.5, 0.2, 0.1, -0.3], [3.0, -2.5, 2.0, -1.5, 0.5])
     text = outcome(df, "method")
     assert "within noise of supervised" in text
-    assert "**no headroom**, the measured cause of a null result" in text
+    assert "**No headroom** (above): the measured cause of a null result." in text
     assert "closed" not in text  # no share of a gap that is not there
     assert "no headroom" in headroom_sentence(df)
     assert "there is headroom" in headroom_sentence(_table([0.0] * 5, HEADROOM))   # negative control
     better = outcome(_table([5.0, 5.2, 4.8, 5.1, 4.9], [3.0, -2.5, 2.0, -1.5, 0.5]), "method")
     assert "better than" in better and "to be read with care" in better and "cause of a null" not in better
+    worse = outcome(_table([-5.0, -5.2, -4.8, -5.1, -4.9], [3.0, -2.5, 2.0, -1.5, 0.5]), "method")
+    assert "worse than" in worse and "no gain to be had either" in worse and "cause of a null" not in worse
 
 
 def test_a_kept_share_under_5_percent_says_the_method_was_the_baseline():

@@ -18,7 +18,7 @@ lot, because the three conditions it relies on all hold:
   the same class for both views" is a true statement about the data.
 
 Measured (test UA %, mean +- sd over seeds 0-4, 5 labels per class, 1000
-steps; paired gain over supervised; the training loop of 0c10c81 and later):
+steps; paired gain over supervised):
 supervised 87.2 +- 2.2; Pseudo-Label +3.8; Pi-model +4.7; Temporal
 Ensembling +4.2; Mean Teacher +4.6; FixMatch +3.9 (every method above
 supervised on every seed, the worst seed +1.6, Temporal Ensembling's); over
@@ -223,8 +223,7 @@ class DigitsStrong(nn.Module):
 
     Why not a larger shift: an MLP has no translation invariance, and on an
     8x8 image two pixels are a quarter of its width. Measured (FixMatch, 5
-    labels per class, 1000 steps, seeds 0-1, the training loop of 0c10c81
-    and later): strong shift 2 with a 3x3 cutout gained +1.3 +- 0.4 points
+    labels per class, 1000 steps, seeds 0-1): strong shift 2 with a 3x3 cutout gained +1.3 +- 0.4 points
     over supervised, shift 1 with the same cutout +3.5 +- 1.1 (a 4x4 cutout:
     +4.4 +- 1.7, not clearly different on two seeds; 3x3 is kept). The
     strong view must stay a view the model can learn to map back;
@@ -247,7 +246,7 @@ class DigitsStrong(nn.Module):
 
 
 # The run's settings. Training: the same for every method and seed.
-# Measured with the training loop of 0c10c81 and later (5 labels per class, 1000 steps):
+# Measured with 5 labels per class, 1000 steps:
 # hidden 256 and mu = 4: 128 units with mu = 2 cost about 40 % less CPU time, but
 # on seed 1 mean teacher then fell below supervised (85.9 against 86.2) and fixmatch
 # gained only +1.3 (87.5), where with 256 units and mu = 4 both gained on each of ten
@@ -266,8 +265,7 @@ DIGITS_TRAIN = dict(steps=1000, eval_every=100, batch_size=32, mu=4, lr=3e-3, we
                     ema_eval=0.0, specaugment=False, device="cpu", select="best")
 
 # Method knobs that differ from the speech defaults, the same for every seed
-# (measured with 5 labels per class, 1000 steps, seeds 0-2, the training loop of
-# 0c10c81 and later; gains over supervised):
+# (measured with 5 labels per class, 1000 steps, seeds 0-2; gains over supervised):
 # - fixmatch tau 0.8: at 0.95 the small MLP passes the threshold on fewer images
 #   in a short run (mask rate about 0.72 against 0.88); gain +1.3 +- 1.3 against
 #   +3.3 +- 0.5 (800 steps).

@@ -8,7 +8,8 @@ same clip. For speech the strong view is SpecAugment (Park et al. 2019), the
 weak one a light perturbation, as in the paper.
 
     q = softmax(f(a(u))) (no gradient); y_hat = argmax q; m = 1(max q >= tau)
-    L = CE(f(a(x_b)), y_b) + lambda_u * (1 / (mu B)) sum m * CE(f(A(u)), y_hat)
+    L = L_s + lambda_u * (1 / (mu B)) sum m * CE(f(A(u)), y_hat),  L_s = CE(f(ã(x_b)), y_b)
+    (ã: the labeled augmentation every method shares, SpecAugment by default; docs/methods.md)
 
 Defaults (published -> here): tau = 0.95, lambda_u = 1, mu = 7, SGD with
 Nesterov momentum, lr 0.03, cosine decay, an EMA of the weights (0.999) for

@@ -13,9 +13,9 @@ labels the model can confirm its own mistakes (confirmation bias).
 The target comes from its own pass without gradient, and the student from a
 second pass with fresh augmentation noise and dropout (a, a' are two draws
 of the weak augmentation), as the paper's form treats the pseudo-label as a
-fixed target. Taking both from one pass, as an earlier version of the kit
-did, makes a kept clip's loss at most -log(tau) with almost no gradient, so
-the unlabeled term barely acted.
+fixed target. Taking both from one pass would make a kept clip's loss at
+most -log(tau), with almost no gradient, so the unlabeled term would barely
+act.
 
 Defaults (published -> here): Lee used no threshold and a slow ramp (0 until
 epoch 100, linear to 3 at epoch 600); we use the common modern form of USB

@@ -187,7 +187,7 @@ def test_the_ceiling_gets_its_own_converged_budget():
     clips = _tiny_clips()
     knobs = ceiling_knobs(clips, tcfg)
     # few: 5 per class x 4 classes x 2 (copies) = 40 inputs, 60 steps of 16: 24 passes; all: 40 x 2 = 80 -> 120 steps
-    assert knobs == {"n_labeled": ALL_LABELS, "steps": 120, "patience": CEILING_PATIENCE}
+    assert knobs == {"n_labeled": ALL_LABELS, "steps": 120, "patience": CEILING_PATIENCE, "balance": True}
     cells = _grid_cells(["supervised", "fixmatch"], seeds=2, roof=knobs)
     roof = [c for c in cells if dict(c.knobs).get("n_labeled") == ALL_LABELS]
     assert len(roof) == 2 and all(dict(c.knobs)["steps"] > tcfg.steps for c in roof)

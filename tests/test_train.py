@@ -431,6 +431,19 @@ def test_labeled_batches_are_the_same_for_every_method_of_a_seed():
     assert not torch.equal(next(batch_streams(40, 100, get_config("quick", seed=4)[1], False)[0]), next(sup))
 
 
+def test_balanced_batches_draw_every_class_alike_whatever_the_prior():
+    """The ceiling's labeled batches (balance=True): a pool of 70 % class 0 gives batches with each of the
+    four classes about a quarter of the time; without balance the batches keep the pool's prior."""
+    from sertools.train import batch_streams
+    labels = torch.tensor([0] * 140 + [1] * 20 + [2] * 20 + [3] * 20)
+    for balance, share0 in ((True, 0.25), (False, 0.70)):
+        _, t = get_config("quick", seed=0, balance=balance)
+        lab, _ = batch_streams(len(labels), 0, t, use_unlabeled=False, labels=labels)
+        drawn = torch.cat([labels[next(lab)] for _ in range(400)])
+        shares = torch.bincount(drawn, minlength=4).double() / len(drawn)
+        assert abs(shares[0].item() - share0) < 0.03, (balance, shares)
+
+
 def test_labeled_batches_in_fit_do_not_depend_on_the_method(views, monkeypatch):
     """Record the labeled indices fit draws for supervised and fixmatch."""
     import sertools.train as train_mod

@@ -57,10 +57,12 @@ app: setup
 		--port=$(PORT) --Voila.ip=127.0.0.1
 
 # Every lesson executed into a static HTML site, build/book/index.html: on the quick
-# preset unless PRESET is given (make book PRESET=default), not the file's default above
+# preset unless PRESET is given (make book PRESET=default), not the file's default above;
+# ONLY=10 (or 00,10) builds only the lessons whose names start with these
 BOOK_PRESET = $(if $(filter command line environment,$(origin PRESET)),$(PRESET),quick)
+ONLY ?=
 book: setup
-	$(BIN)/python -m sertools.book --preset $(BOOK_PRESET) --out build/book
+	$(BIN)/python -m sertools.book --preset $(BOOK_PRESET) --out build/book $(if $(ONLY),--only $(ONLY))
 
 bench: setup
 	$(BIN)/python -m sertools.bench

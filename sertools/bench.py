@@ -316,6 +316,9 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
         print(f"{tag}: val UA {_msd(v)}", flush=True)
         return float(np.mean(v))
 
+    def others(current, options):  # the current value first, then the other candidates
+        return (current,) + tuple(o for o in options if o != current)
+
     def pick(key, candidates, first=None):
         scores = {c: first if (c == candidates[0] and first is not None) else val(f"{key}={c}", **{key: c})
                   for c in candidates}
@@ -326,13 +329,11 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
 
     score = None
     if "track_norm" in stages:
-        score = pick("track_norm", (chosen["track_norm"],) + tuple(o for o in ("utterance", "utterance_mean", "pool")
-                                                                   if o != chosen["track_norm"]))
+        score = pick("track_norm", others(chosen["track_norm"], ("utterance", "utterance_mean", "pool")))
         val("track_norm=speaker (transductive: not a candidate)", track_norm="speaker")
     if "copies" in stages:
         score = pick("channel_copies", (chosen["channel_copies"] or 0, 1 - (chosen["channel_copies"] or 0)), score)
     if "inputs" in stages:
-        others = lambda current, options: (current,) + tuple(o for o in options if o != current)  # noqa: E731
         score = pick("norm", others(chosen["norm"], ("utterance", "utterance_mean", "pool")), score)
         pick("crop_s", others(chosen["crop_s"], (1.0, 0.0, 1.5)), score)  # clips are 1.2-2.0 s: 2 s is whole
         picked = {"best": [], "last": []}

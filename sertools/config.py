@@ -75,8 +75,6 @@ class TrainConfig:
 
     seed: int = 0
     device: str = "auto"               # auto: cuda, then mps, then cpu
-    # label budget: labeled clips per class taken from the labeled pool; 20 is where the converged all-label
-    # ceiling is at least 10 UA points above supervised on validation (docs/methods.md, "Choices made on validation")
     n_labeled: int = 30                # labeled clips per class: the largest budget whose converged all-label ceiling
                                        # is >= 10 UA points above it on validation (bench.validation_choices)
     # the speech model's front end (sertools.audio): what the deep methods read

@@ -4,9 +4,12 @@ Figures live in ``sertools.viz`` and the comparison's own table in
 ``sertools.results``; this module turns run records and results tables into
 the sentences and small tables a lesson shows:
 
-- ``ssl_table``, ``ssl_diagnosis`` (lessons 04-07), ``transfer_diagnosis``
-  (08), ``fusion_diagnosis`` (09): one run against the supervised baseline
-  on the same seed, with the run's own numbers that say why;
+- ``outcome``, ``outcomes``, ``headroom_sentence`` (lessons 02, 04-12): a
+  comparison table over seeds (``results.lesson_table``) as sentences: the
+  verdict, the gap closed or "no headroom", what the unlabeled clips did;
+- ``ssl_table``, ``transfer_diagnosis`` (08), ``fusion_diagnosis`` (09): one
+  run against the supervised baseline on the same seed, with the run's own
+  numbers that say why;
 - ``one_seed_verdict``: the one phrase all of them use, which says that one
   seed cannot decide (``results.compare``'s paired test over seeds can);
 - ``paper_claims`` (09, 10): the paper's three findings checked against a
@@ -112,38 +115,6 @@ def one_seed_verdict(rec, ref, names: tuple[str, str] | None = None) -> str:
     return (f"**{a} {word} {b} on this seed**: UA {rec.metrics['ua']:.1f} vs "
             f"{ref.metrics['ua']:.1f} % ({d:+.1f} points). One seed cannot tell a real difference from the "
             f"seed's luck: {how}.")
-
-
-def ssl_diagnosis(baseline, rec):
-    """Whether ``rec`` scores above ``baseline`` (same split and seed), and the
-    run's own numbers that say why (second half of training), as Markdown."""
-    from IPython.display import Markdown
-    m, b = rec.metrics, baseline.metrics
-    d_ua = m["ua"] - b["ua"]
-    mask, acc_b, acc_a = rec.late_mean("mask_rate"), rec.late_mean("pl_acc"), rec.late_mean("val_wa") / 100
-    n, C = rec.config.get("n_labeled"), len(rec.classes)
-    scores = f"UA {m['ua']:.1f} vs {b['ua']:.1f} % ({d_ua:+.1f} points), F1 {m['f1']:.1f} vs {b['f1']:.1f} %"
-    if mask < 0.05:
-        head = (f"**{rec.method} is, in effect, the supervised baseline here**: {scores}. Almost no unlabeled "
-                "clip entered the loss, so the difference comes from other random draws (augmentation, dropout, "
-                "batch order), not from the unlabeled clips.")
-    else:
-        head = one_seed_verdict(rec, baseline) + f" (F1 {m['f1']:.1f} vs {b['f1']:.1f} %)"
-    lines = [head, "", f"- Unlabeled clips in the loss (mask rate): {mask:.0%}"
-             + (" (the threshold was almost never reached)." if mask < 0.05 else ".")]
-    if np.isfinite(acc_b):
-        fact = (f"- Their targets were right {acc_b:.0%} of the time (chance {1 / C:.0%}), while the same model was "
-                f"right on {acc_a:.0%} of domain A's validation clips.")
-        if acc_b < acc_a - 0.05:
-            fact += " The gap points to the domain shift: the unlabeled clips come from other speakers and a noisier channel (domain B)."
-        if acc_b < 0.5:
-            fact += f" About {1 - acc_b:.0%} of the targets were wrong, and the model is trained towards them as if true (confirmation bias)."
-        lines.append(fact)
-    if n is not None:
-        first = rec.history[0]["val_ua"] if rec.history else float("nan")
-        lines.append(f"- Label budget: {n} labeled clips per class ({n * C} in all); at the first evaluation "
-                     f"the model that makes the targets had {first:.0f} % validation UA.")
-    return Markdown("\n".join(lines))
 
 
 def transfer_diagnosis(baseline, dcmkt, finetune=None, agreement: float | None = None):
@@ -282,7 +253,8 @@ KEPT_FEW = 5.0  # % of unlabeled clips in the loss below which a method is, in e
 
 
 def _num(row, key) -> float:
-    v = row.get(key, np.nan) if row is not None else np.nan
+    """A table cell as a float: NaN where it is missing or not a number."""
+    v = row.get(key, np.nan)
     try:
         return float(v)
     except (TypeError, ValueError):

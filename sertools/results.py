@@ -148,9 +148,9 @@ def summarize(records_by_method: dict[str, list[RunRecord]], baseline: str = "su
         ua_b = np.array([by_seed[s].metrics.get("ua_b", np.nan) for s in seeds], float)
         row["ua_b"] = float(ua_b.mean()) if np.isfinite(ua_b).all() else np.nan
         row["ua_b_std"] = float(ua_b.std(ddof=1)) if len(ua_b) > 1 and np.isfinite(row["ua_b"]) else np.nan
-        for k, log in (("mask_rate", "mask_rate"), ("pl_acc", "pl_acc"), ("val_acc", "val_wa")):
+        for k, log, to_pct in (("mask_rate", "mask_rate", 100), ("pl_acc", "pl_acc", 100), ("val_acc", "val_wa", 1)):
             v = np.array([_logged_mean(r, log) for r in recs], float)
-            row[k] = float(np.nanmean(v)) * (1 if log == "val_wa" else 100) if np.isfinite(v).any() else np.nan
+            row[k] = to_pct * float(np.nanmean(v)) if np.isfinite(v).any() else np.nan
         row["failed"] = (failed or {}).get(m, 0)
         rows.append(row)
     df = pd.DataFrame(rows)
@@ -605,18 +605,17 @@ LESSON_SEEDS = 3  # every lesson's comparison table: enough seeds for a paired t
 
 
 def lesson_store_root() -> Path:
-    """The one run store every lesson's comparison shares (``<SERTOOLS_RESULTS
-    or results>/lessons``), so a method has the same number on every page."""
-    import os
-    return Path(os.environ.get("SERTOOLS_RESULTS", "results")).absolute() / "lessons"
+    """The one run store every lesson's comparison shares (``lessons`` in the
+    default run store's folder), so a method has the same number on every page."""
+    return RunStore().root / "lessons"
 
 
-def lesson_table(methods, preset: str | None = None, seeds: int = LESSON_SEEDS, **kw) -> pd.DataFrame:
+def lesson_table(methods, preset: str | None = None, seeds: int = LESSON_SEEDS, progress: bool = False,
+                 **kw) -> pd.DataFrame:
     """The comparison a lesson shows: ``compare`` of ``supervised`` and
     ``methods`` with the all-label ceiling, over ``LESSON_SEEDS`` seeds, in the
     shared lesson store (``lesson_store_root``). Runs another lesson already
     made come back from the store, so lessons 04-10 agree on every number;
     ``reports.outcome`` turns a row into sentences."""
     methods = ["supervised"] + [m for m in methods if m != "supervised"]
-    return compare(methods, seeds=seeds, preset=preset, out=lesson_store_root(), progress=kw.pop("progress", False),
-                   **kw)
+    return compare(methods, seeds=seeds, preset=preset, out=lesson_store_root(), progress=progress, **kw)

@@ -100,7 +100,7 @@ def batch_streams(n_labeled: int, n_unlabeled: int, tcfg, use_unlabeled: bool, l
     weighs every class alike; a few-label set has equal classes already.
     """
     gen = torch.Generator().manual_seed(tcfg.seed)
-    lab = _balanced(labels.cpu(), min(tcfg.batch_size, n_labeled), gen) if getattr(tcfg, "balance", False) \
+    lab = _balanced(labels.cpu(), min(tcfg.batch_size, n_labeled), gen) if tcfg.balance \
         else _cycle(n_labeled, min(tcfg.batch_size, n_labeled), gen)
     if not use_unlabeled:
         return lab, None

@@ -143,8 +143,10 @@ class TrainConfig:
     face_teacher: str = "auto"         # "trained" (the kit's own), "fer2013" (pretrained, real faces),
                                        # "auto": trained on the built-in corpus, fer2013 on real ones
     fer_map: str = "drop"              # FER2013's extra classes: "drop" (renormalise) or "fold"
-    face_arch: str = "cnn"             # the trained teacher: "cnn" or a timm MobileNetV3 name
-    face_epochs: int = 12              # training epochs of the face teacher
+    face_arch: str = "cnn"             # the trained teacher: "cnn" or a timm MobileNetV3 name; cnn chosen on held-out
+                                       # identities' accuracy and time (docs/methods.md, "The face teacher")
+    face_epochs: int = 30              # training epochs of the face teacher
+    face_lr: float = 1e-2              # the face teacher's peak learning rate (AdamW, one-cycle, 10 % warm-up)
     face_stem_stride: int = 1          # timm teachers: stride of the first convolution (timm's is 2; 1 keeps the
                                        # 64-pixel detail); "cnn" ignores it
     face_head: str = "linear"          # timm teachers: "linear" classifier on the pooled features, or timm's own
@@ -217,7 +219,7 @@ RANGES: dict[str, tuple] = {
     "face_teacher": ("auto", "trained", "fer2013"), "fer_map": ("drop", "fold"),
     "face_arch": ("cnn", "mobilenetv3_small_050", "mobilenetv3_small_075", "mobilenetv3_small_100",
                   "mobilenetv3_large_100"),
-    "face_epochs": (1, 1000), "face_stem_stride": (1, 2), "face_head": ("linear", "timm"),
+    "face_epochs": (1, 1000), "face_lr": (1e-6, 1.0), "face_stem_stride": (1, 2), "face_head": ("linear", "timm"),
     "aggregate": ("mean", "max", "logit_mean", "vote"),
     "temperature": (0.01, 100.0), "alpha": (0.0, 1.0), "epsilon": (0.0, 1.0),
     "finetune_steps": (0, 10_000_000), "u_norm": ("batch", "kept"),
@@ -352,7 +354,7 @@ def config_hash(*cfgs, extra: dict | None = None) -> str:
 # these and nothing else (``stage_key``), so a field a stage reads cannot be missing from its key.
 # tests/test_config.py checks that the features and views steps read no other field.
 _FACE_SET = ("corpus_seed", "classes", "face_size", "n_face_images", "n_face_identities")
-_TEACHER = _FACE_SET + ("face_arch", "face_epochs", "face_stem_stride", "face_head")
+_TEACHER = _FACE_SET + ("face_arch", "face_epochs", "face_lr", "face_stem_stride", "face_head")
 _FEATURES = ("frontend", "n_fft", "win_ms", "hop_ms", "n_mels", "pitch_tracks")
 STAGE_FIELDS = {
     "face_set": _FACE_SET,                                                   # synth.corpus.face_image_set

@@ -38,7 +38,7 @@ from . import __version__
 from .config import config_hash, get_config
 from .core import RunRecord
 
-FACE_KNOBS = {"face_teacher", "fer_map", "face_arch", "face_epochs", "face_stem_stride", "face_head", "aggregate"}
+FACE_KNOBS = {"face_teacher", "fer_map", "face_arch", "face_epochs", "face_lr", "face_stem_stride", "face_head", "aggregate"}
 COMPARISON_KNOBS = {"ceiling_max_steps"}  # read by the comparison to build its cells, never by a run
 STALE_AFTER = 6 * 3600   # seconds: a lock held longer by another host is taken as abandoned
 POLL = 1.0               # seconds between looks at a key another worker is computing

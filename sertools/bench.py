@@ -289,6 +289,10 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
     of ``stages`` keeps the preset's current value. Prints validation UA while choosing and the test UA and
     ua_b of every candidate only at the end, after every choice is made.
 
+    The current value stays unless a candidate beats it by more than the seeds' spread: its paired gain (the
+    same seeds) must exceed the gain's sd over the seeds (``better_than_current``). A difference smaller than
+    its seeds' spread is not a finding, and the highest mean alone would pick on noise.
+
     A rule that picks on validation cannot be judged on the clips it picked on, so ``select`` is decided by
     2-fold cross-validation over the validation speakers (``split_validation``): the best checkpoint on one
     half against the last one, both scored on the other half.
@@ -312,9 +316,9 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
     def val(tag, **kw):
         kw = {**chosen, **kw}
         runs[tag] = [run("supervised", preset=preset, progress=False, seed=s, **kw) for s in seeds]
-        v = [r.metrics["best_val_ua"] for r in runs[tag]]
+        v = np.array([r.metrics["best_val_ua"] for r in runs[tag]])
         print(f"{tag}: val UA {_msd(v)}", flush=True)
-        return float(np.mean(v))
+        return v
 
     def others(current, options):  # the current value first, then the other candidates
         return (current,) + tuple(o for o in options if o != current)
@@ -323,8 +327,8 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
         scores = {c: first if (c == candidates[0] and first is not None) else val(f"{key}={c}", **{key: c})
                   for c in candidates}
         if first is not None:
-            print(f"{key}={candidates[0]}: val UA as the choice before ({first:.1f})", flush=True)
-        chosen[key] = max(scores, key=scores.get)
+            print(f"{key}={candidates[0]}: val UA as the choice before ({first.mean():.1f})", flush=True)
+        chosen[key] = better_than_current(key, {c: scores[c] for c in candidates})
         return scores[chosen[key]]
 
     score = None
@@ -350,11 +354,12 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
                     picked[rule].append(rec.metrics[f"ua_{rule}"])
         for rule, v in picked.items():
             print(f"select={rule}: UA on the other half of the validation speakers {_msd(v)}", flush=True)
-        chosen["select"] = "best" if np.mean(picked["best"]) >= np.mean(picked["last"]) else "last"
+        chosen["select"] = better_than_current("select", {r: np.array(picked[r])
+                                                          for r in others(chosen["select"], ("best", "last"))})
     if "budget" in stages:
         ccfg, tcfg = get_config(preset, **chosen)
         roof = val("ceiling", **ceiling_knobs(get_clips("builtin", ccfg), tcfg))
-        gaps = {b: roof - val(f"budget {b}", n_labeled=b) for b in budgets}
+        gaps = {b: float(roof.mean() - val(f"budget {b}", n_labeled=b).mean()) for b in budgets}
         chosen["n_labeled"] = max([b for b, g in gaps.items() if g >= 10], default=None)
         chosen["gaps"] = gaps
     print("chosen: " + ", ".join(f"{k}={v}" for k, v in chosen.items()))
@@ -362,6 +367,18 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
         print(f"{tag}: test UA {_msd([r.metrics['ua'] for r in recs])}, "
               f"ua_b {_msd([r.metrics.get('ua_b', np.nan) for r in recs])}")
     return chosen
+
+
+def better_than_current(key: str, scores: dict):
+    """The value ``validation_choices`` keeps for ``key``: the first of ``scores`` (the current value, its
+    per-seed validation UA) unless another's paired gain over the same seeds is larger than that gain's sd
+    over the seeds; of several such, the largest gain. Prints each gain."""
+    current, *rest = scores
+    gains = {c: scores[c] - scores[current] for c in rest}
+    for c, g in gains.items():
+        print(f"  {key}={c} against {current}: {g.mean():+.1f} +- {g.std(ddof=1):.1f} (paired over seeds)", flush=True)
+    better = {c: g.mean() for c, g in gains.items() if g.mean() > g.std(ddof=1)}
+    return max(better, key=better.get) if better else current
 
 
 def split_validation(views, clips, fold: int):

@@ -71,6 +71,18 @@ def test_raters_hear_strong_emotions_and_mistake_weak_ones_for_neutral():
     assert np.isin(missed, ["neutral", "happy", "other"]).mean() > 0.75
 
 
+def test_rater_summary_reads_agreement_off_the_plan():
+    """Skilled raters agree more (kappa, unanimity, majority) than unskilled ones, on the same plan; the acted
+    style keeps every clip and labels it with the intended emotion. Each side is the other's control."""
+    over = dict(n_speakers_a=20, n_train=400, n_val=100, n_test=100, n_test_b=100)
+    sharp = C.rater_summary(get_config("quick", **over, rater_skill=0.05)[0])
+    blunt = C.rater_summary(get_config("quick", **over, rater_skill=2.0)[0])
+    assert sharp["kappa"] > blunt["kappa"] + 0.1 and sharp["unanimous"] > blunt["unanimous"]
+    assert sharp["majority"] > blunt["majority"] and sharp["clips"] == blunt["clips"] == 700
+    acted = C.rater_summary(get_config("quick", **over, style="acted")[0])
+    assert acted["excluded"] == 0 and acted["intended"] == 100.0 and acted["mixed"] == 0.0
+
+
 def test_test_b_speakers_are_disjoint_from_every_other_split(small):
     t = small.table
     b = set(t.speaker[t.split == "test_b"])

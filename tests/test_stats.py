@@ -221,3 +221,16 @@ def test_known_answers_reads_the_lessons_own_table():
     assert "fixmatch: +5.0 points over supervised on average, 50% of the gap, above it on 5/5 seeds" in text
     assert "right 90% of the time" in text
     assert "no gap to close" in known_answers(summary, ceiling_ua=79.0)
+
+
+def test_validation_choices_keep_the_current_value_unless_a_gain_beats_its_spread():
+    """A candidate whose paired gain over the seeds exceeds the gain's sd replaces the current value; one
+    whose mean is higher only within that spread does not (the control: the same means, noisier seeds)."""
+    from sertools.bench import better_than_current
+    current = np.array([50.0, 52.0, 48.0])
+    clear = current + np.array([3.0, 2.5, 3.5])      # +3.0 +- 0.5
+    noisy = current + np.array([7.0, -4.0, 6.0])     # +3.0 +- 6.1
+    assert better_than_current("norm", {"utterance": current, "pool": clear}) == "pool"
+    assert better_than_current("norm", {"utterance": current, "pool": noisy}) == "utterance"
+    assert better_than_current("norm", {"utterance": current, "pool": noisy, "x": clear}) == "x"
+    assert better_than_current("norm", {"utterance": current, "pool": current - 3}) == "utterance"

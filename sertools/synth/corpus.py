@@ -290,6 +290,35 @@ def rate(cfg: CorpusConfig, table: pd.DataFrame, people: dict) -> pd.DataFrame:
     return t
 
 
+def rater_summary(cfg: CorpusConfig) -> dict:
+    """The raters' calibration figures of a corpus's plan (docs/emotion-cues.md, "Raters"), without
+    making a sound: the plan, the speakers and the raters' votes are all the figures need.
+
+    Over the clips of the labeled splits (train, val, test, test_b and the excluded ones): ``kappa``, Fleiss'
+    kappa of the raters' answers (the four classes and "other", ``statsmodels``); ``majority`` (% with a
+    majority label) and ``excluded`` (how many without); over the kept ones ``unanimous`` (% where every
+    rater agrees), ``agreement`` (the mean share of raters who chose the label) and ``intended`` (% whose
+    label is the intended emotion); over every clip ``intensity_median``, ``mild`` (% of intensities below
+    0.5) and ``mixed`` (% with a second emotion); and the speakers' ``expressivity`` median and 10-90 %
+    range."""
+    from statsmodels.stats.inter_rater import fleiss_kappa
+    t = _plan(cfg)
+    people = _speakers(cfg, t)
+    t = rate(cfg, t, people)
+    rated = t[t.split != "unlabeled"]
+    answers = [*EMOTIONS, "other"]
+    counts = np.array([[v.split("|").count(a) for a in answers] for v in rated.rater_votes])
+    kept = rated[rated.split != "excluded"]
+    e = np.array([p[0].expressivity for p in people.values()])
+    return {"clips": len(rated), "kappa": float(fleiss_kappa(counts)),
+            "majority": 100 * float((rated.split != "excluded").mean()), "excluded": int((rated.split == "excluded").sum()),
+            "unanimous": 100 * float((kept.rater_agreement == 1).mean()), "agreement": float(kept.rater_agreement.mean()),
+            "intended": 100 * float((kept.label_emotion == kept.emotion).mean()),
+            "intensity_median": float(t.intensity.median()), "mild": 100 * float((t.intensity < 0.5).mean()),
+            "mixed": 100 * float((t.blend.astype(str) != "").mean()) if "blend" in t else 0.0,
+            "speakers": len(e), "expressivity": (float(np.median(e)), *np.percentile(e, [10, 90]).tolist())}
+
+
 def _generate_rows(cfg: CorpusConfig, table: pd.DataFrame, rows: np.ndarray, people: dict):
     out = []
     for i in rows:

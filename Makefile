@@ -36,12 +36,12 @@ test: setup
 demo: setup
 	$(BIN)/sertools compare --preset $(PRESET) --seeds $(SEEDS) --jobs $(JOBS) --out results
 
-# The label-budget curve: the five curve methods at 5-40 labels per class, every budget with every seed
+# The label-budget curve: the five curve methods at 5-60 labels per class (60: the default budget), every budget with every seed
 # (3 seeds here; make curve SEEDS=5 for more), beside the converged all-label ceiling -> results/curve/
 curve: SEEDS = 3
 curve: setup
 	$(BIN)/sertools compare --methods supervised,fixmatch,dcmkt_finetune,fusion_consistent,fusion_weighted \
-		--preset $(PRESET) --seeds $(SEEDS) --jobs $(JOBS) --budgets 5,10,20,40 --out results/curve
+		--preset $(PRESET) --seeds $(SEEDS) --jobs $(JOBS) --budgets 5,10,20,40,60 --out results/curve
 
 # The fusion regime: UA against the corpus's face-voice agreement (lesson 09 shows the figure)
 sweep: setup

@@ -103,7 +103,8 @@ def grid_ratio(preset: str, methods: list[str], seeds: int, jobs: int = 2) -> di
 def difficulty(clips, feats) -> tuple[float, float]:
     """UA (%) of logistic regression on pooled log-mel statistics (mean and std
     per band) with ALL training-pool labels: on the test speakers (domain A)
-    and on the unlabeled pool (domain B). The corpus aims for 55-85 % on A."""
+    and on the unlabeled pool (domain B). A yardstick, not a target: the world is calibrated against the
+    outside judge (``sertools.judge``)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -147,14 +148,14 @@ def main(argv=None):
 
     t0 = time.perf_counter()
     clips = builtin_corpus(ccfg, progress=False)
-    print(f"corpus generation ({len(clips)} clips with video): {time.perf_counter() - t0:.1f} s   [goal <= 30 s]")
+    print(f"corpus generation ({len(clips)} clips with video): {time.perf_counter() - t0:.1f} s   [goal <= 60 s]")
     t0 = time.perf_counter()
     feats = corpus_features(clips, classic_logmel_config(tcfg), key=None)
     print(f"log-mel features of all clips (25 ms, 40 bands): {time.perf_counter() - t0:.1f} s")
     ua_a, ua_b = difficulty(clips, feats)
     print(f"difficulty: logistic regression on pooled log-mel statistics, all {len(clips.indices('train'))} "
           f"training labels: UA {ua_a:.1f} % on test speakers (domain A), {ua_b:.1f} % on the unlabeled "
-          f"domain B   [aim 55-85 % on A]")
+          f"domain B   [no target here: the outside judge calibrates the world, docs/emotion-cues.md]")
     del feats
     t0 = time.perf_counter()
     res = train_teacher(ccfg, tcfg, progress=False)

@@ -277,7 +277,7 @@ def copies_check(seeds=(0, 1, 2, 3, 4), copies=(0, 1), preset: str | None = None
     return out
 
 
-STAGES = ("track_norm", "copies", "inputs", "budget")
+STAGES = ("track_norm", "copies", "inputs", "lr", "budget")
 
 
 def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 20, budgets=(10, 20, 30),
@@ -286,9 +286,10 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
     validation"), one after the other, each at the choices before it: the pitch tracks' normalisation among
     the non-transductive options ("track_norm"), the built-in corpus's re-recorded copies ("copies"), the
     spectrum's normalisation, the training window and the checkpoint rule ("inputs": ``norm``, ``crop_s``,
-    ``select``), then the label budget against the converged all-label ceiling ("budget"). A stage left out
-    of ``stages`` keeps the preset's current value. Prints validation UA while choosing and the test UA and
-    ua_b of every candidate only at the end, after every choice is made.
+    ``select``), the optimiser's peak learning rate, the same for every method ("lr": the current one, twice
+    and four times it, and half of it), then the label budget against the converged all-label ceiling
+    ("budget"). A stage left out of ``stages`` keeps the preset's current value. Prints validation UA while
+    choosing and the test UA and ua_b of every candidate only at the end, after every choice is made.
 
     The current value stays unless a candidate beats it by more than the seeds' spread: its paired gain (the
     same seeds) must exceed the gain's sd over the seeds (``better_than_current``). A difference smaller than
@@ -307,12 +308,13 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
     from .experiment import get_clips, get_views, run
     from .methods import make_method
     from .models import speech_model
+    from .core import path_seed
     from .results import ceiling_knobs
     from .train import fit, seed_everything
     runs: dict[str, list] = {}
     tcfg = get_config(preset)[1]
     chosen = {"track_norm": tcfg.track_norm, "channel_copies": tcfg.channel_copies, "norm": tcfg.norm,
-              "crop_s": tcfg.crop_s, "select": tcfg.select, "n_labeled": budget}
+              "crop_s": tcfg.crop_s, "select": tcfg.select, "lr": tcfg.lr, "n_labeled": budget}
 
     def val(tag, **kw):
         kw = {**chosen, **kw}
@@ -348,7 +350,7 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
             tcfg = get_config(preset, **chosen, seed=s)[1]
             views = get_views("builtin", ccfg, tcfg, progress=False)
             for fold in (0, 1):
-                seed_everything(tcfg.seed)
+                seed_everything(path_seed(tcfg))
                 rec = fit(make_method("supervised", tcfg), speech_model(views.n_in, views.n_classes, tcfg),
                           split_validation(views, clips, fold), tcfg, progress=False)
                 for rule in picked:
@@ -357,6 +359,8 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
             print(f"select={rule}: UA on the other half of the validation speakers {_msd(v)}", flush=True)
         chosen["select"] = better_than_current("select", {r: np.array(picked[r])
                                                           for r in others(chosen["select"], ("best", "last"))})
+    if "lr" in stages:  # the same optimiser for every method: one step budget, one peak learning rate
+        score = pick("lr", others(chosen["lr"], tuple(chosen["lr"] * f for f in (2, 4, 0.5))), score)
     if "budget" in stages:
         ccfg, tcfg = get_config(preset, **chosen)
         roof = val("ceiling", **ceiling_knobs(get_clips("builtin", ccfg), tcfg))
@@ -380,6 +384,33 @@ def better_than_current(key: str, scores: dict):
         print(f"  {key}={c} against {current}: {g.mean():+.1f} +- {g.std(ddof=1):.1f} (paired over seeds)", flush=True)
     better = {c: g.mean() for c, g in gains.items() if g.mean() > g.std(ddof=1)}
     return max(better, key=better.get) if better else current
+
+
+TWIN_OFFSET = 1_000_003  # a twin's path_seed is its seed plus this: no other run of a comparison has it
+
+
+def twin_spread(seeds=range(10), preset: str = "default", method: str = "supervised", **overrides):
+    """How much a run's validation UA moves when only its training path changes: each seed's run beside its
+    twin, which has the same labeled clips, batches and windows but other initial weights, dropout and
+    augmentation draws (``path_seed`` = seed + ``TWIN_OFFSET``). The twins' paired differences are what two
+    methods that learn nothing from each other's extra data would differ by on the same seeds, so their sd
+    says how wide a paired interval over seeds must be, whatever the test set's size. Returns a DataFrame
+    (seed, val UA of the last evaluation for the run and the twin, their difference) and prints the sd and
+    the half-width of the paired 95 % interval it implies over 5 seeds."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    from .experiment import run
+    rows = [{"seed": s, **{name: run(method, preset=preset, progress=False, seed=s, path_seed=p, **overrides)
+                           .history[-1]["val_ua"] for name, p in (("run", None), ("twin", s + TWIN_OFFSET))}}
+            for s in seeds]
+    d = pd.DataFrame(rows).assign(diff=lambda f: f.twin - f.run)
+    sd = d["diff"].std(ddof=1)
+    half = stats.t.ppf(0.975, 4) * sd / np.sqrt(5)
+    print(f"{method} {overrides or ''}: val UA {_msd(np.r_[d.run, d.twin])}; twin differences sd {sd:.2f} over "
+          f"{len(d)} seeds: a paired 95 % interval over 5 seeds of about +-{half:.1f}", flush=True)
+    return d
 
 
 def split_validation(views, clips, fold: int):

@@ -74,7 +74,11 @@ class CorpusConfig:
 class TrainConfig:
     """Features, model, optimisation and method knobs (``sertools.train``)."""
 
-    seed: int = 0
+    seed: int = 0                      # the labeled clips drawn, their batches and windows; and, unless path_seed
+                                       # says otherwise, the model's own randomness
+    path_seed: int | None = None       # the model's own randomness (initial weights, dropout, augmentation draws);
+                                       # None: seed. Another path_seed, the same seed: the same labeled clips and
+                                       # batches, another training path (bench.twin_spread)
     device: str = "auto"               # auto: cuda, then mps, then cpu
     n_labeled: int = 60                # labeled clips per class: the largest budget whose converged all-label ceiling
                                        # is >= 10 UA points above it on validation (bench.validation_choices)
@@ -205,7 +209,7 @@ RANGES: dict[str, tuple] = {
     "n_face_images": (0, 10_000_000), "n_face_identities": (2, 1_000_000),
     "snr_db_a": (-10.0, 80.0), "snr_db_b": (-10.0, 80.0),
     "device": ("auto", "cpu", "cuda", "mps"),
-    "n_labeled": (1, 1_000_000),
+    "n_labeled": (1, 1_000_000), "path_seed": (0, 2 ** 63 - 1),
     "frontend": ("logmel", "stft"), "attn_dropout": (0.0, 0.9), "classic_features": ("prosody", "logmel", "egemaps"),
     "n_fft": (64, 8192), "win_ms": (5.0, 200.0), "hop_ms": (1.0, 100.0), "n_mels": (8, 256),
     "norm": ("pool", "utterance_mean", "utterance", "speaker"),
@@ -230,7 +234,7 @@ RANGES: dict[str, tuple] = {
 
 # Optional knobs that are not floats (None: the method's own default; channel_copies: the corpus's).
 OPTIONAL_KINDS = {"specaugment": bool, "soft_targets": bool, "u_norm": str, "finetune_steps": int,
-                  "channel_copies": int}
+                  "channel_copies": int, "path_seed": int}
 
 
 class ConfigError(ValueError):

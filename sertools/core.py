@@ -60,6 +60,12 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def path_seed(tcfg) -> int:
+    """The seed of a run's own randomness (initial weights, dropout, augmentation draws): ``tcfg.path_seed``,
+    or the run's ``seed`` when that is None. The labeled clips and their batches follow ``seed`` alone."""
+    return tcfg.seed if tcfg.path_seed is None else tcfg.path_seed
+
+
 class TrainingError(RuntimeError):
     """Training had to stop (a NaN loss); ``record`` keeps what was done."""
 

@@ -14,7 +14,7 @@ from .config import config_hash, get_config, stage_key
 from .corpora import corpus_key, load_corpus
 from .methods import make_method
 from .models import speech_model
-from .core import RunRecord, seed_everything, with_clip_info
+from .core import RunRecord, path_seed, seed_everything, with_clip_info
 from .train import fit
 from .views import make_views
 
@@ -66,7 +66,7 @@ def run(method: str, preset: str | None = None, corpus: str = "builtin", progres
     ccfg, tcfg = get_config(preset, **overrides)
     m = make_method(method, tcfg)
     views = get_views(corpus, ccfg, tcfg, with_face=m.needs_face, progress=progress)
-    seed_everything(tcfg.seed)  # the model's initial weights belong to the run's seed
+    seed_everything(path_seed(tcfg))  # the model's initial weights belong to the run's path seed
     model = speech_model(views.n_in, views.n_classes, tcfg)
     record = fit(m, model, views, tcfg, progress=progress)
     record.predictions = with_clip_info(record.predictions, get_clips(corpus, ccfg, progress=progress).table)

@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .augment import SpecAugment, WeakAugment
-from .core import RunRecord, TrainingError, prediction_frame, seed_everything, select_device
+from .core import RunRecord, TrainingError, path_seed, prediction_frame, seed_everything, select_device
 from .methods.mean_teacher import ema_decay_at, ema_update
 from .metrics import evaluate
 
@@ -182,7 +182,7 @@ def fit(method, model, views, tcfg, progress: bool = True, weak=None, strong=Non
     inside a step: logs and the NaN check are read at evaluation time, and a
     non-finite loss raises ``TrainingError`` naming its step and loss parts.
     """
-    seed_everything(tcfg.seed)
+    seed_everything(path_seed(tcfg))
     device = select_device(tcfg.device)
     model.to(device)
     weak = weak or WeakAugment()

@@ -137,6 +137,27 @@ def test_the_loop_seeds_augmentation_and_batches_itself(views):
     np.testing.assert_array_equal(a.probs, b.probs)
 
 
+def test_path_seed_changes_the_training_path_and_not_the_labeled_batches(views, monkeypatch):
+    """A twin (another path_seed) draws the same labeled batches as its run and trains another path; another
+    seed draws other batches (the control). path_seed equal to the seed is the run itself."""
+    import sertools.train as train
+    drawn, real = [], train.make_batch
+
+    def spy(views_, lab_idx, *a, **kw):
+        drawn[-1].append(lab_idx.tolist())
+        return real(views_, lab_idx, *a, **kw)
+    monkeypatch.setattr(train, "make_batch", spy)
+    recs = {}
+    for tag, kw in (("run", {}), ("same", dict(path_seed=0)), ("twin", dict(path_seed=7)), ("seed 1", dict(seed=1))):
+        drawn.append([])
+        recs[tag] = _fit("fixmatch", views, **kw)
+    run, same, twin, other = drawn
+    assert twin == run and same == run
+    assert other != run
+    np.testing.assert_array_equal(recs["same"].probs, recs["run"].probs)
+    assert not np.array_equal(recs["twin"].probs, recs["run"].probs)
+
+
 @pytest.mark.parametrize("name", [n for n in METHODS if METHODS[n].uses_unlabeled])
 def test_no_method_learns_from_hidden_unlabeled_labels(views, name):
     """u_y is only for logging pseudo-label accuracy: hiding it changes no number."""

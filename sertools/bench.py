@@ -305,10 +305,10 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
     import numpy as np
 
     from .config import get_config
+    from .core import path_seed
     from .experiment import get_clips, get_views, run
     from .methods import make_method
     from .models import speech_model
-    from .core import path_seed
     from .results import ceiling_knobs
     from .train import fit, seed_everything
     runs: dict[str, list] = {}

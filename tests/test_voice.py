@@ -127,3 +127,15 @@ def test_channel_gain_scales_the_level(speaker):
     quiet = rooms.apply_channel(clean, rooms.Channel(snr_db=40, gain_db=-12.0), np.random.default_rng(6))
     ratio_db = 20 * np.log10(np.std(quiet) / np.std(clean))
     assert abs(ratio_db + 12.0) < 0.5, ratio_db
+
+
+def test_cue_by_strength_sets_what_was_asked_beside_what_egemaps_measures():
+    """bench.cue_by_strength: a wide happy range is measured wider than the speakers' neutral one and
+    asked 2x; the control, neutral against neutral, is asked 1x and measured about 1x."""
+    pytest.importorskip("opensmile")
+    from sertools.bench import cue_by_strength
+    small = dict(strengths=(1.0,), n_speakers=4, n_clips=4, seconds=2.0)
+    happy, neutral = cue_by_strength("happy", **small), cue_by_strength("neutral", **small)
+    assert happy.loc[1.0, "asked"] == 2.0 and neutral.loc[1.0, "asked"] == 1.0
+    assert happy.loc[1.0, "measured"] > 1.2
+    assert abs(neutral.loc[1.0, "measured"] - 1.0) < 0.2

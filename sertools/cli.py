@@ -190,3 +190,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted; finished runs are kept in the results folder", file=sys.stderr)
         return 130
+
+
+if __name__ == "__main__":  # python -m sertools.cli, as python -m sertools
+    sys.exit(main())

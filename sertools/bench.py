@@ -10,6 +10,12 @@ the default budget, its calibration (ECE) on the test set and domain B, and
 how right FixMatch's kept pseudo-labels are (issue 13). Goals (issues 2-5, on a 2-core CPU,
 default preset): corpus <= 30 s, teacher <= 120 s, supervised <= 20 s,
 every other deep method <= 60 s, data pipeline <= 20 % of a step.
+
+The measurements the docs cite live here too, each a function to call:
+``validation_choices`` (the protocol's defaults, decided on validation),
+``copies_check``, ``twin_spread`` (what the training path alone does to a
+paired difference) and ``cue_by_strength`` (an asked voice cue beside what
+eGeMAPS measures of it).
 """
 from __future__ import annotations
 
@@ -430,7 +436,7 @@ def cue_by_strength(emotion: str = "sad", strengths=(0.25, 0.4, 0.6, 1.0), cue: 
     import pandas as pd
 
     from .prosody import feature_table
-    from .synth.voice import cues_for, random_speaker, synthesize
+    from .synth.voice import VOICE_CUES, cues_for, random_speaker, synthesize
     speakers = [random_speaker(np.random.default_rng([seed, i]), f"S{i:02d}") for i in range(n_speakers)]
     for s in speakers:
         s.expressivity = 1.0
@@ -446,7 +452,7 @@ def cue_by_strength(emotion: str = "sad", strengths=(0.25, 0.4, 0.6, 1.0), cue: 
     for ki, k in enumerate(strengths, start=1):
         r = measure(emotion, k, ki) / neutral
         rows.append({"strength": k, "measured": r.mean(), "sd over speakers": r.std(ddof=1),
-                     "asked": cues_for(emotion, k)[cue] / cues_for("neutral", 0.0)[cue]})
+                     "asked": cues_for(emotion, k)[cue] / VOICE_CUES["neutral"][cue]})
     return pd.DataFrame(rows).set_index("strength").round(2)
 
 

@@ -421,17 +421,19 @@ def twin_spread(seeds=range(10), preset: str = "default", method: str = "supervi
 
 def cue_by_strength(emotion: str = "sad", strengths=(0.25, 0.4, 0.6, 1.0), cue: str = "range_st",
                     column: str = "F0semitoneFrom27.5Hz_sma3nz_pctlrange0-2", n_speakers: int = 12,
-                    n_clips: int = 8, seconds: float = 2.0, seed: int = 0, kind: str = "egemaps"):
+                    n_clips: int = 8, seconds: float = 2.0, seed: int = 0, kind: str = "egemaps",
+                    whole_range: bool = False):
     """What the synthesizer was asked for against what a feature extractor measures, one cue at a time.
 
     ``n_speakers`` speakers of ``voice.random_speaker`` (expressivity set to 1, so the strength is the
     intensity) each say ``n_clips`` clean clips (no channel) of ``seconds`` in neutral and in ``emotion``
     at every strength of ``strengths``. For each strength the table gives the measured ``column``
     (``prosody.feature_table`` of ``kind``) as a ratio to the same speaker's neutral clips, its mean and
-    sd over the speakers, and the ratio ``voice.cues_for`` asked for of ``cue``. docs/results.md ("The
-    world") uses it to say why a cue check on the class means fails: the asked F0 range of sad is the
-    spread of the syllable targets, while the 20-80 % range that eGeMAPS measures also takes in the sad
-    contour's downward glides and its steeper fall over the utterance."""
+    sd over the speakers, and the ratio ``voice.cues_for`` asked for of ``cue``. ``whole_range`` is
+    ``synthesize``'s: False (the acted style) asks for the spread of the syllable targets only, and the
+    20-80 % range that eGeMAPS measures also takes in the sad contour's downward glides and its steeper
+    fall, so a sad voice measures about as wide as neutral; True (the natural style) scales the whole
+    contour, and the measured range follows the asked one (docs/results.md, "The world")."""
     import numpy as np
     import pandas as pd
 
@@ -442,7 +444,7 @@ def cue_by_strength(emotion: str = "sad", strengths=(0.25, 0.4, 0.6, 1.0), cue: 
         s.expressivity = 1.0
 
     def measure(e, k, ki):
-        waves = [synthesize(e, k, s, seconds, np.random.default_rng([seed, i, ki, j]))[0]
+        waves = [synthesize(e, k, s, seconds, np.random.default_rng([seed, i, ki, j]), whole_range=whole_range)[0]
                  for i, s in enumerate(speakers) for j in range(n_clips)]
         f = feature_table(waves, progress=False, kind=kind)[column].to_numpy()
         return f.reshape(n_speakers, n_clips).mean(1)

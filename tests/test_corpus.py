@@ -109,6 +109,21 @@ def test_natural_intensity_is_mostly_mild_and_acted_is_strong():
     assert 0.2 < (nat.blend != "").mean() < 0.4 and "blend" not in act
 
 
+def test_pitch_range_auto_sets_the_whole_contour_in_the_natural_style_only():
+    """pitch_range "auto" is "contour" for the natural style and "targets" for the acted one: a strong sad
+    clip differs between the two settings, and "auto" gives the one its style names."""
+    from sertools.synth import voice
+    speaker = voice.random_speaker(np.random.default_rng(0), "A00")
+    speaker.expressivity = 1.0
+
+    def wave(style, pitch_range):
+        cfg = get_config("quick", style=style, pitch_range=pitch_range)[0]
+        return C.make_clip(cfg, speaker, None, "A", "sad", 1.0, np.random.default_rng(1), video=False)[0]
+    assert not np.array_equal(wave("natural", "contour"), wave("natural", "targets"))
+    assert np.array_equal(wave("natural", "auto"), wave("natural", "contour"))
+    assert np.array_equal(wave("acted", "auto"), wave("acted", "targets"))
+
+
 def test_style_acted_gives_the_reference_corpus_exactly():
     """style="acted" makes the clips and labels of the corpus before the natural style existed (the fingerprint
     tests/fixtures/make_acted_reference.py wrote), so every figure measured on it stays reproducible; test_b's

@@ -139,3 +139,17 @@ def test_cue_by_strength_sets_what_was_asked_beside_what_egemaps_measures():
     assert happy.loc[1.0, "asked"] == 2.0 and neutral.loc[1.0, "asked"] == 1.0
     assert happy.loc[1.0, "measured"] > 1.2
     assert abs(neutral.loc[1.0, "measured"] - 1.0) < 0.2
+
+
+def test_whole_range_makes_the_measured_f0_range_follow_the_asked_one():
+    """whole_range=True (the natural style): sad at full strength is asked for half of neutral's F0 range and
+    eGeMAPS measures about that. The control, whole_range=False (the acted style), is measured far wider than
+    asked, because the sad contour's fixed 3-semitone fall widens the range again."""
+    pytest.importorskip("opensmile")
+    from sertools.bench import cue_by_strength
+    small = dict(strengths=(1.0,), n_speakers=4, n_clips=4, seconds=2.0)
+    whole = cue_by_strength("sad", whole_range=True, **small).loc[1.0]
+    targets = cue_by_strength("sad", whole_range=False, **small).loc[1.0]
+    assert whole.asked == targets.asked == 0.5
+    assert abs(whole.measured - whole.asked) < 0.15, whole
+    assert targets.measured - targets.asked > 0.25, targets

@@ -180,27 +180,58 @@ def _syllables(duration: float, rate: float, rng) -> np.ndarray:
     return t[t < duration - 0.12]
 
 
-def _f0_contour(n: int, sr: int, onsets: np.ndarray, base: float, cue: dict, shape: str, rng) -> np.ndarray:
-    """Per-sample F0 (Hz): syllable targets in semitones, shaped by emotion."""
+def _st_contour(n: int, sr: int, onsets: np.ndarray, cue: dict, shape: str, rng,
+                scale_falls: bool = False) -> np.ndarray:
+    """Per-sample pitch in semitones re the emotion's mean F0: syllable targets spread by
+    ``cue["range_st"]``, plus the shape's glides within syllables and its fall over the utterance
+    (fixed in semitones, or with ``scale_falls`` scaled by ``range_st`` relative to neutral's)."""
     t = np.arange(n) / sr
     dur = n / sr
-    st = np.zeros(n)
     k = np.searchsorted(onsets, t, side="right") - 1          # syllable index per sample
     k = np.clip(k, 0, len(onsets) - 1)
     targets = rng.normal(0.0, cue["range_st"], len(onsets))
     pos = (t - onsets[k]) / np.maximum(np.diff(np.append(onsets, dur))[k], 1e-3)  # 0..1 within syllable
+    r = cue["range_st"] / VOICE_CUES["neutral"]["range_st"] if scale_falls else 1.0
     if shape == "declination":
-        st = targets[k] * 0.6 - 2.0 * t / dur
+        st = targets[k] * 0.6 - 2.0 * r * t / dur
     elif shape == "rising":     # smooth rising inflections (happy)
-        st = targets[k] * 0.5 + cue["range_st"] * 0.8 * pos - 1.0 * t / dur
+        st = targets[k] * 0.5 + cue["range_st"] * 0.8 * pos - 1.0 * r * t / dur
     elif shape == "falling":    # narrow range, falling contour (sad)
-        st = targets[k] * 0.5 - cue["range_st"] * 0.5 * pos - 3.0 * t / dur
+        st = targets[k] * 0.5 - cue["range_st"] * 0.5 * pos - 3.0 * r * t / dur
     elif shape == "accents":    # abrupt peaks on stressed syllables (angry)
         stressed = rng.random(len(onsets)) < 0.4
-        st = targets[k] * 0.4 + np.where(stressed[k], cue["range_st"] * 1.2, 0.0) * np.exp(-4 * pos) - 1.5 * t / dur
+        st = targets[k] * 0.4 + np.where(stressed[k], cue["range_st"] * 1.2, 0.0) * np.exp(-4 * pos) - 1.5 * r * t / dur
     # smooth everything except the accents' abrupt steps
     win = int(sr * (0.015 if shape == "accents" else 0.06))
-    st = uniform_filter1d(st, win, mode="nearest")
+    return uniform_filter1d(st, win, mode="nearest")
+
+
+@lru_cache(maxsize=None)
+def _shape_spread(shape: str, draws: int = 64) -> float:
+    """How much wider ``shape``'s 20-80 % pitch range is than the neutral declination's at the same
+    ``range_st``: the mean over ``draws`` fixed 2-s contours at neutral's cues. 1 for declination."""
+    def spread(s):
+        out = []
+        for j in range(draws):
+            rng = np.random.default_rng([1993, j])
+            st = _st_contour(32000, 16000, _syllables(2.0, 4.5, rng), VOICE_CUES["neutral"], s, rng)
+            out.append(np.subtract(*np.percentile(st, [80, 20])))
+        return float(np.mean(out))
+    return 1.0 if shape == "declination" else spread(shape) / spread("declination")
+
+
+def _f0_contour(n: int, sr: int, onsets: np.ndarray, base: float, cue: dict, shape: str, rng,
+                whole: bool = False) -> np.ndarray:
+    """Per-sample F0 (Hz) along ``_st_contour``.
+
+    With ``whole`` False (the acted style) ``range_st`` spreads the syllable targets only; each shape
+    adds fixed glides and falls, so the range a pitch tracker measures is not ``range_st``'s (sad's
+    3-semitone fall makes it about as wide as neutral's, ``bench.cue_by_strength``). With ``whole`` True
+    (the natural style) the falls scale with ``range_st`` too and the contour is divided by its shape's
+    spread (``_shape_spread``), so the measured range follows ``range_st`` for every shape."""
+    st = _st_contour(n, sr, onsets, cue, shape, rng, scale_falls=whole)
+    if whole:
+        st = st / _shape_spread(shape)
     return base * cue["f0"] * 2.0 ** (st / 12.0)
 
 
@@ -258,7 +289,7 @@ def _burst_filter(kind: int, sr: int):
 
 def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float,
                rng: np.random.Generator, sr: int = 16000, blend: tuple[str, float] | None = None,
-               strength_cap: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+               strength_cap: float | None = None, whole_range: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """One utterance of ``duration`` seconds by ``speaker`` in ``emotion``.
 
     A source-filter synthesis (Fant 1960): a jittered glottal pulse train
@@ -287,6 +318,10 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
     strength_cap : float or None
         Caps intensity * expressivity (natural speakers with expressivity
         above 1 reach the full cue values, not beyond them).
+    whole_range : bool, default False
+        True: ``range_st`` sets the range of the whole F0 contour, glides and
+        fall included (the natural style); False: the spread of the syllable
+        targets only (the acted style). See ``_f0_contour``.
 
     Returns
     -------
@@ -310,7 +345,8 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
     cue = cues_for(emotion, intensity, expressivity, blend)
     n = int(duration * sr)
     onsets = _syllables(duration, cue["rate"] * speaker.rate, rng)
-    f0 = _f0_contour(n, sr, onsets, speaker.f0, cue, CONTOURS[emotion] if intensity * expressivity > 0.2 else "declination", rng)
+    f0 = _f0_contour(n, sr, onsets, speaker.f0, cue, CONTOURS[emotion] if intensity * expressivity > 0.2 else "declination",
+                     rng, whole=whole_range)
 
     # source: pulses with spectral tilt, plus aspiration noise
     src = _tilt(_pulse_train(f0, sr, cue["jitter"], rng), sr, cue["tilt"] + 6.0)  # +6: lip radiation

@@ -31,29 +31,23 @@ def test_method_names_in_the_agreed_order():
 
 
 def _digits_accuracy(method: str, shuffle: bool) -> float:
-    """Held-out accuracy (%) of ``classic.fit_method`` on scikit-learn's digits: 10 labels per class, 1,000
-    unlabeled images, the rest for testing; the left and right halves of each image are co-training's two
-    views. ``shuffle`` permutes the labels given to the method (the control)."""
-    from sklearn.datasets import load_digits
-    from sklearn.preprocessing import StandardScaler
+    """Held-out accuracy (%) of ``classic.fit_method`` on scikit-learn's digits as lesson 03 splits them
+    (``digits_views``: 10 labels per class, the rest of the training pool unlabeled, 500 test images); the left
+    and right halves of each image are co-training's two views. ``shuffle`` permutes the labels given to the
+    method (the control)."""
     from sertools.config import get_config
-    X, y = load_digits(return_X_y=True)
-    order = np.random.default_rng(0).permutation(len(y))
-    X, y = X[order], y[order]
-    lab = np.concatenate([np.flatnonzero(y == c)[:10] for c in range(10)])
-    rest = np.setdiff1d(np.arange(len(y)), lab)
-    unl, test = rest[:1000], rest[1000:]
-    yl = np.random.default_rng(1).permutation(y[lab]) if shuffle else y[lab]
-    scale = StandardScaler().fit(X[np.r_[lab, unl]])
-    Z = scale.transform(X)
-    left = np.arange(64).reshape(8, 8)[:, :4].ravel()
-    right = np.arange(64).reshape(8, 8)[:, 4:].ravel()
-    d = {"Xl": Z[lab], "Xu": Z[unl], "yl": yl, "Fl": Z[lab][:, right], "Fu": Z[unl][:, right]}
+    from sertools.digits import digits_views
+    v = digits_views(n_labeled=10, seed=0, flat=True)
+    Xl, Xu, Xt = v.labeled.x.numpy(), v.unlabeled.x.numpy(), v.test.x.numpy()
+    yl = v.labeled.y.numpy()
+    if shuffle:
+        yl = np.random.default_rng(1).permutation(yl)
+    left, right = (np.arange(64).reshape(8, 8)[:, half].ravel() for half in (slice(0, 4), slice(4, 8)))
+    d = {"Xl": Xl, "Xu": Xu, "yl": yl, "Fl": Xl[:, right], "Fu": Xu[:, right]}
     if method == "co_training":  # the voice view is the left half, the face view the right one
-        d["Xl"], d["Xu"] = Z[lab][:, left], Z[unl][:, left]
+        d["Xl"], d["Xu"], Xt = Xl[:, left], Xu[:, left], Xt[:, left]
     clf, _ = classic.fit_method(method, d, 0, get_config("quick")[1])
-    Xt = Z[test][:, left] if method == "co_training" else Z[test]
-    return 100 * float((clf.predict(Xt) == y[test]).mean())
+    return 100 * float((clf.predict(Xt) == v.test.y.numpy()).mean())
 
 
 @pytest.mark.parametrize("method", list(classic.CLASSIC_METHODS))

@@ -165,11 +165,11 @@ def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: st
 
     The voice says ``emotion`` at ``intensity`` (mixed with ``blend``, an
     emotion and its strength, in the natural style; intensity * expressivity
-    capped at 1 there; the F0 range cue sets the whole contour's range under
-    ``pitch_range`` "contour", the natural style's "auto") through the domain's channel (``channel``, or a fresh
-    random one); the face shows ``face_emotion``'s pick at the voice's
-    intensity plus noise (sd 0.15, kept in [0.2, 1]), with the mouth
-    following the voice's loudness.
+    capped at 1 there; the F0 range cue sets the whole contour's range
+    under ``pitch_range`` "contour", the natural style's "auto") through the
+    domain's channel (``channel``, or a fresh random one); the face shows
+    ``face_emotion``'s pick at the voice's intensity plus noise (sd 0.15,
+    kept in [0.2, 1]), with the mouth following the voice's loudness.
 
     Returns
     -------

@@ -221,16 +221,16 @@ def _shape_spread(shape: str, draws: int = 64) -> float:
 
 
 def _f0_contour(n: int, sr: int, onsets: np.ndarray, base: float, cue: dict, shape: str, rng,
-                whole: bool = False) -> np.ndarray:
+                whole_range: bool = False) -> np.ndarray:
     """Per-sample F0 (Hz) along ``_st_contour``.
 
-    With ``whole`` False (the acted style) ``range_st`` spreads the syllable targets only; each shape
+    With ``whole_range`` False (the acted style) ``range_st`` spreads the syllable targets only; each shape
     adds fixed glides and falls, so the range a pitch tracker measures is not ``range_st``'s (sad's
-    3-semitone fall makes it about as wide as neutral's, ``bench.cue_by_strength``). With ``whole`` True
+    3-semitone fall makes it about as wide as neutral's, ``bench.cue_by_strength``). With ``whole_range`` True
     (the natural style) the falls scale with ``range_st`` too and the contour is divided by its shape's
     spread (``_shape_spread``), so the measured range follows ``range_st`` for every shape."""
-    st = _st_contour(n, sr, onsets, cue, shape, rng, scale_falls=whole)
-    if whole:
+    st = _st_contour(n, sr, onsets, cue, shape, rng, scale_falls=whole_range)
+    if whole_range:
         st = st / _shape_spread(shape)
     return base * cue["f0"] * 2.0 ** (st / 12.0)
 
@@ -346,7 +346,7 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
     n = int(duration * sr)
     onsets = _syllables(duration, cue["rate"] * speaker.rate, rng)
     f0 = _f0_contour(n, sr, onsets, speaker.f0, cue, CONTOURS[emotion] if intensity * expressivity > 0.2 else "declination",
-                     rng, whole=whole_range)
+                     rng, whole_range=whole_range)
 
     # source: pulses with spectral tilt, plus aspiration noise
     src = _tilt(_pulse_train(f0, sr, cue["jitter"], rng), sr, cue["tilt"] + 6.0)  # +6: lip radiation

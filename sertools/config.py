@@ -62,6 +62,8 @@ class CorpusConfig:
     pitch_range: str = "auto"          # what a voice's F0 range cue sets: "contour" (the whole contour's range,
                                        # glides and fall included, as a pitch tracker measures it), "targets" (the
                                        # syllable targets' spread only), "auto": contour for natural, targets for acted
+    contour_match: float = 0.5         # natural: share of clips whose F0 contour has its emotion's shape; the rest
+                                       # take one of the four shapes at random (the shape says little in natural speech)
     n_speakers_b_test: int = 10        # held-out domain-B speakers, not in the unlabeled pool: the split test_b
     n_test_b: int = 400                # test_b clips (labels only for scoring: the target-domain score ua_b)
     face_voice_agreement: float = 0.7  # P(face emotion == voice emotion)
@@ -206,7 +208,7 @@ RANGES: dict[str, tuple] = {
     "style": ("natural", "acted"), "intensity_min": (0.0, 1.0), "intensity_max": (0.0, 1.0),
     "intensity_a": (0.1, 100.0), "intensity_b": (0.1, 100.0), "expressivity_sd": (0.0, 2.0), "mixed": (0.0, 1.0),
     "n_raters": (1, 99), "rater_skill": (0.01, 10.0), "prior_b": ("auto", "wild", "same"),
-    "pitch_range": ("auto", "contour", "targets"),
+    "pitch_range": ("auto", "contour", "targets"), "contour_match": (0.0, 1.0),
     "n_speakers_b_test": (0, 100_000), "n_test_b": (0, 1_000_000),
     "face_voice_agreement": (0.0, 1.0),
     "n_frames": (1, 256), "face_size": (32, 256),

@@ -124,6 +124,20 @@ def test_pitch_range_auto_sets_the_whole_contour_in_the_natural_style_only():
     assert np.array_equal(wave("acted", "auto"), wave("acted", "targets"))
 
 
+def test_contour_match_is_read_in_the_natural_style_only():
+    """contour_match changes a natural clip (its contour may take another shape) and leaves an acted one as it
+    was: every acted clip keeps its emotion's contour shape."""
+    from sertools.synth import voice
+    speaker = voice.random_speaker(np.random.default_rng(0), "A00")
+    speaker.expressivity = 1.0
+
+    def wave(style, match):
+        cfg = get_config("quick", style=style, contour_match=match)[0]
+        return C.make_clip(cfg, speaker, None, "A", "happy", 1.0, np.random.default_rng(1), video=False)[0]
+    assert not np.array_equal(wave("natural", 0.0), wave("natural", 1.0))
+    assert np.array_equal(wave("acted", 0.0), wave("acted", 1.0))
+
+
 def test_style_acted_gives_the_reference_corpus_exactly():
     """style="acted" makes the clips and labels of the corpus before the natural style existed (the fingerprint
     tests/fixtures/make_acted_reference.py wrote), so every figure measured on it stays reproducible; test_b's

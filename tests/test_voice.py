@@ -153,3 +153,27 @@ def test_whole_range_makes_the_measured_f0_range_follow_the_asked_one():
     assert whole.asked == targets.asked == 0.5
     assert abs(whole.measured - whole.asked) < 0.15, whole
     assert targets.measured - targets.asked > 0.25, targets
+
+
+def test_shape_match_gives_only_that_share_of_clips_the_emotions_contour(monkeypatch):
+    """shape_match=0.5 (the natural style's default): about half the strong clips, plus a quarter of the rest,
+    have their emotion's contour shape and the others take one of the four at random. The control,
+    shape_match=1 (the acted style), gives every strong clip its emotion's shape; weak voices keep the
+    declination either way."""
+    used = []
+    real = voice._f0_contour
+    monkeypatch.setattr(voice, "_f0_contour", lambda n, sr, on, base, cue, shape, rng, **kw:
+                        used.append(shape) or real(n, sr, on, base, cue, shape, rng, **kw))
+    speaker = voice.random_speaker(np.random.default_rng(0), "A00")
+    speaker.expressivity = 1.0
+
+    def shapes(match, intensity=1.0, n=200):
+        used.clear()
+        for i in range(n):
+            voice.synthesize("happy", intensity, speaker, 0.3, np.random.default_rng(i), shape_match=match)
+        return np.array(used)
+    assert set(shapes(1.0)) == {"rising"}
+    mixed = shapes(0.5)
+    assert 0.52 < np.mean(mixed == "rising") < 0.73, np.mean(mixed == "rising")
+    assert set(mixed) == set(voice.CONTOURS.values())
+    assert set(shapes(0.5, intensity=0.1, n=20)) == {"declination"}

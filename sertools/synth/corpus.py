@@ -166,7 +166,9 @@ def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: st
     The voice says ``emotion`` at ``intensity`` (mixed with ``blend``, an
     emotion and its strength, in the natural style; intensity * expressivity
     capped at 1 there; the F0 range cue sets the whole contour's range
-    under ``pitch_range`` "contour", the natural style's "auto") through the
+    under ``pitch_range`` "contour", the natural style's "auto"; the contour
+    has the emotion's shape in a share ``contour_match`` of natural clips,
+    in every acted one) through the
     domain's channel (``channel``, or a fresh random one); the face shows
     ``face_emotion``'s pick at the voice's intensity plus noise (sd 0.15,
     kept in [0.2, 1]), with the mouth following the voice's loudness.
@@ -185,7 +187,8 @@ def make_clip(cfg: CorpusConfig, speaker: voicegen.Speaker, identity, domain: st
     natural = cfg.style == "natural"
     whole = cfg.pitch_range == "contour" or (cfg.pitch_range == "auto" and natural)
     wave, env = voicegen.synthesize(emotion, intensity, speaker, duration, rng, cfg.sr, blend=blend,
-                                    strength_cap=1.0 if natural else None, whole_range=whole)
+                                    strength_cap=1.0 if natural else None, whole_range=whole,
+                                    shape_match=cfg.contour_match if natural else 1.0)
     wave = apply_channel(wave, channel or _channel(domain, cfg, rng), rng, cfg.sr)
     f_emotion = face_emotion(emotion, cfg.face_voice_agreement, rng)
     frames = None

@@ -17,7 +17,9 @@ the speaker's own expressivity, moves every cue linearly from neutral
 towards the emotion's full value. Arousal (angry and happy against sad) is
 carried by pitch, loudness and rate, and is easy to hear; valence (happy
 against angry) differs mainly in contour shape and spectral tilt, and is the
-hard pair, as in real speech.
+hard pair, as in real speech. Natural speech gives only a share of its clips the
+emotion's contour shape (``shape_match``; Bänziger & Scherer 2005), which
+makes that pair harder still.
 
 The words are not real: vowels and consonant bursts follow each other at
 random, like a language the listener does not know.
@@ -26,6 +28,9 @@ References
 ----------
 Banse, R., & Scherer, K. R. (1996). Acoustic profiles in vocal emotion
 expression. Journal of Personality and Social Psychology, 70(3), 614-636.
+
+Bänziger, T., & Scherer, K. R. (2005). The role of intonation in emotional
+expressions. Speech Communication, 46(3-4), 252-267.
 
 Fant, G. (1960). Acoustic theory of speech production. Mouton.
 
@@ -289,7 +294,8 @@ def _burst_filter(kind: int, sr: int):
 
 def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float,
                rng: np.random.Generator, sr: int = 16000, blend: tuple[str, float] | None = None,
-               strength_cap: float | None = None, whole_range: bool = False) -> tuple[np.ndarray, np.ndarray]:
+               strength_cap: float | None = None, whole_range: bool = False,
+               shape_match: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """One utterance of ``duration`` seconds by ``speaker`` in ``emotion``.
 
     A source-filter synthesis (Fant 1960): a jittered glottal pulse train
@@ -322,6 +328,12 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
         True: ``range_st`` sets the range of the whole F0 contour, glides and
         fall included (the natural style); False: the spread of the syllable
         targets only (the acted style). See ``_f0_contour``.
+    shape_match : float in [0, 1], default 1
+        The chance that the contour has the emotion's shape (``CONTOURS``);
+        otherwise it takes one of the four shapes at random. Natural speech
+        varies its intonation pattern far more than its level and range, and
+        the pattern says little about the emotion (Bänziger & Scherer 2005);
+        at 1 (the acted style) no random number is drawn for it.
 
     Returns
     -------
@@ -345,8 +357,11 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
     cue = cues_for(emotion, intensity, expressivity, blend)
     n = int(duration * sr)
     onsets = _syllables(duration, cue["rate"] * speaker.rate, rng)
-    f0 = _f0_contour(n, sr, onsets, speaker.f0, cue, CONTOURS[emotion] if intensity * expressivity > 0.2 else "declination",
-                     rng, whole_range=whole_range)
+    strong = intensity * expressivity > 0.2  # weaker voices keep the neutral declination
+    shape = CONTOURS[emotion] if strong else "declination"
+    if strong and shape_match < 1.0 and rng.random() >= shape_match:
+        shape = str(rng.choice(list(CONTOURS.values())))
+    f0 = _f0_contour(n, sr, onsets, speaker.f0, cue, shape, rng, whole_range=whole_range)
 
     # source: pulses with spectral tilt, plus aspiration noise
     src = _tilt(_pulse_train(f0, sr, cue["jitter"], rng), sr, cue["tilt"] + 6.0)  # +6: lip radiation

@@ -97,9 +97,10 @@ class TrainConfig:
     # inputs beyond the paper's (its setting: PAPER_SETTING below): each measured in notebooks/02 and by
     # `make bench`
     pitch_tracks: bool = True          # append frame-level F0 (semitones), voicing and loudness (audio.pitch_tracks)
-    norm: str = "utterance"            # spectrum, before the training pool's z-score: "pool" (nothing more, the paper's),
-                                       # "utterance_mean", "utterance" (per-clip mean and variance, CMVN) or "speaker"
-    track_norm: str = "utterance"      # the pitch tracks' normalisation: "same" as norm, or one of norm's values;
+    norm: str = "utterance_mean"       # spectrum, before the training pool's z-score: "pool" (nothing more, the paper's),
+                                       # "utterance_mean" (per-clip mean per band, CMN), "utterance" (mean and variance,
+                                       # CMVN) or "speaker"; chosen on validation (docs/methods.md)
+    track_norm: str = "pool"           # the pitch tracks' normalisation: "same" as norm, or one of norm's values;
                                        # "speaker" is transductive (a test clip is normalised with its speaker's other
                                        # test clips): a named option, not the default (docs/methods.md, "Choices made
                                        # on validation")

@@ -330,10 +330,10 @@ def synthesize(emotion: str, intensity: float, speaker: Speaker, duration: float
         targets only (the acted style). See ``_f0_contour``.
     shape_match : float in [0, 1], default 1
         The chance that the contour has the emotion's shape (``CONTOURS``);
-        otherwise it takes one of the four shapes at random. Natural speech
-        varies its intonation pattern far more than its level and range, and
-        the pattern says little about the emotion (Bänziger & Scherer 2005);
-        at 1 (the acted style) no random number is drawn for it.
+        otherwise it takes one of the four shapes at random: emotions differ
+        mostly in F0 level and range, little in the contour's shape (Bänziger
+        & Scherer 2005). At 1 (the acted style) no random number is drawn
+        for it.
 
     Returns
     -------

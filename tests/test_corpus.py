@@ -109,16 +109,20 @@ def test_natural_intensity_is_mostly_mild_and_acted_is_strong():
     assert 0.2 < (nat.blend != "").mean() < 0.4 and "blend" not in act
 
 
-def test_pitch_range_auto_sets_the_whole_contour_in_the_natural_style_only():
-    """pitch_range "auto" is "contour" for the natural style and "targets" for the acted one: a strong sad
-    clip differs between the two settings, and "auto" gives the one its style names."""
+def _full_strength_wave(emotion, **over):
+    """One clip of ``emotion`` at full strength (expressivity 1, intensity 1) by a fixed speaker, same streams."""
     from sertools.synth import voice
     speaker = voice.random_speaker(np.random.default_rng(0), "A00")
     speaker.expressivity = 1.0
+    cfg = get_config("quick", **over)[0]
+    return C.make_clip(cfg, speaker, None, "A", emotion, 1.0, np.random.default_rng(1), video=False)[0]
 
+
+def test_pitch_range_auto_sets_the_whole_contour_in_the_natural_style_only():
+    """pitch_range "auto" is "contour" for the natural style and "targets" for the acted one: a strong sad
+    clip differs between the two settings, and "auto" gives the one its style names."""
     def wave(style, pitch_range):
-        cfg = get_config("quick", style=style, pitch_range=pitch_range)[0]
-        return C.make_clip(cfg, speaker, None, "A", "sad", 1.0, np.random.default_rng(1), video=False)[0]
+        return _full_strength_wave("sad", style=style, pitch_range=pitch_range)
     assert not np.array_equal(wave("natural", "contour"), wave("natural", "targets"))
     assert np.array_equal(wave("natural", "auto"), wave("natural", "contour"))
     assert np.array_equal(wave("acted", "auto"), wave("acted", "targets"))
@@ -127,13 +131,8 @@ def test_pitch_range_auto_sets_the_whole_contour_in_the_natural_style_only():
 def test_contour_match_is_read_in_the_natural_style_only():
     """contour_match changes a natural clip (its contour may take another shape) and leaves an acted one as it
     was: every acted clip keeps its emotion's contour shape."""
-    from sertools.synth import voice
-    speaker = voice.random_speaker(np.random.default_rng(0), "A00")
-    speaker.expressivity = 1.0
-
     def wave(style, match):
-        cfg = get_config("quick", style=style, contour_match=match)[0]
-        return C.make_clip(cfg, speaker, None, "A", "happy", 1.0, np.random.default_rng(1), video=False)[0]
+        return _full_strength_wave("happy", style=style, contour_match=match)
     assert not np.array_equal(wave("natural", 0.0), wave("natural", 1.0))
     assert np.array_equal(wave("acted", 0.0), wave("acted", 1.0))
 

@@ -234,3 +234,17 @@ def test_validation_choices_keep_the_current_value_unless_a_gain_beats_its_sprea
     assert better_than_current("norm", {"utterance": current, "pool": noisy}) == "utterance"
     assert better_than_current("norm", {"utterance": current, "pool": noisy, "x": clear}) == "x"
     assert better_than_current("norm", {"utterance": current, "pool": current - 3}) == "utterance"
+
+
+def test_the_budget_rule_reads_the_tested_checkpoint_and_keeps_the_largest_budget_ten_points_short():
+    """The label budget is decided on the validation UA of the checkpoint the protocol tests: under
+    select="last" the last evaluation's, not the run's luckiest one. Control: under "best" the same record
+    reads its best evaluation, so a ceiling with one lucky evaluation would look ten points higher."""
+    from sertools.bench import label_budget, tested_val_ua
+    from sertools.core import RunRecord
+    rec = RunRecord(method="supervised", config={}, metrics={"best_val_ua": 70.0},
+                    history=[{"step": 50, "val_ua": 70.0}, {"step": 100, "val_ua": 60.0}])
+    assert tested_val_ua(rec, "last") == 60.0
+    assert tested_val_ua(rec, "best") == 70.0
+    assert label_budget({10: 25.0, 20: 12.0, 40: 10.0, 60: 9.9}) == 40
+    assert label_budget({10: 9.0, 20: 5.0}) is None

@@ -296,8 +296,9 @@ def validation_choices(seeds=(0, 1, 2), preset: str = "default", budget: int = 2
     and four times it, and half of it), then the label budget against the converged all-label ceiling
     ("budget": ``label_budget``, on the validation UA of the checkpoints that would be tested,
     ``tested_val_ua``, since the ceiling and the short runs are evaluated a different number of times; the
-    other stages compare runs evaluated alike, on their best validation UA). A stage left out of ``stages`` keeps the preset's current value. Prints validation UA while
-    choosing and the test UA and ua_b of every candidate only at the end, after every choice is made.
+    other stages compare runs evaluated alike, on their best validation UA). A stage left out of ``stages``
+    keeps the preset's current value. Prints validation UA while choosing and the test UA and ua_b of every
+    candidate only at the end, after every choice is made.
 
     The current value stays unless a candidate beats it by more than the seeds' spread: its paired gain (the
     same seeds) must exceed the gain's sd over the seeds (``better_than_current``). A difference smaller than

@@ -180,9 +180,11 @@ def test_the_budget_curve_runs_every_budget_with_every_seed():
 
 def test_the_ceiling_gets_its_own_converged_budget():
     from sertools.config import get_config
-    from sertools.results import ALL_LABELS, CEILING_PATIENCE, _grid_cells, ceiling_knobs, ceiling_steps
+    from sertools.results import (ALL_LABELS, CEILING_PATIENCE, _grid_cells, ceiling_knobs, ceiling_patience,
+                                  ceiling_steps)
     assert ceiling_steps(300, 32, 240, 1280, 5000) == 1600                  # 40 passes over 1,280 inputs
     assert ceiling_steps(300, 32, 240, 1280, 1000) == 1000                  # the cap
+    assert [ceiling_patience(s, 50) for s in (100, 1000, 2000, 2044)] == [CEILING_PATIENCE, CEILING_PATIENCE, 10, 11]
     _, tcfg = get_config("quick", n_labeled=5, channel_copies=1)
     clips = _tiny_clips()
     knobs = ceiling_knobs(clips, tcfg)
